@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .build import build_release
 from .errors import HealthcoopError
 
 ROOT_OPTION = click.option(
@@ -43,7 +44,14 @@ def main() -> None:
 
 
 # --- build -----------------------------------------------------------------------------------
-# (build command: pipeline.build)
+@main.command()
+@ROOT_OPTION
+@click.option("--output", "output", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Output directory (default: <root>/output).")
+def build(root: Path, output: Path | None) -> None:
+    """Validate the records and publish the dataset into output/ (atomically)."""
+    out = build_release(root, output)
+    click.echo(f"built {out}")
 
 # --- validate --------------------------------------------------------------------------------
 # (validate command: pipeline.validate)

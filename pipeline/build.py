@@ -1,0 +1,157 @@
+"""`healthcoop build`: chain the stages and publish a release into `output/` atomically.
+
+In:  the project root (data/, ontology/, shapes/).
+Out: `output/` replaced as a whole by the new release, or left exactly as it was when
+     anything fails (invalid data, a serialiser error, Ctrl-C).
+
+Entry function: `build_release(root, out_dir)`. Stages: sources -> records -> checks ->
+mapping -> publish, each its own module. The release is written into a temporary
+directory beside `out_dir` and swapped in with one rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.namespace import RDF, SKOS
+
+from .checks import check_records
+from .errors import EnvironmentProblem, InvalidData, IssueList
+from .mapping import MappingContext, map_dataset
+from .publish import canonical_triples, publish_release
+from .records import RecordSet, load_records
+from .sources import SourceText, load_sources
+from .vocab import HCTOPIC
+
+TOPICS_FILE = Path("ontology/topics.ttl")
+
+
+@dataclass
+class LoadedProject:
+    """Everything read from the project before mapping, with the issues found."""
+
+    root: Path
+    sources: dict[str, SourceText]
+    records: RecordSet
+    topics: set[str]
+    issues: IssueList = field(default_factory=IssueList)
+
+
+def load_topics(root: Path, issues: IssueList) -> set[str]:
+    """Topic ids of the SKOS concept scheme in ontology/topics.ttl."""
+    path = root / TOPICS_FILE
+    if not path.is_file():
+        issues.add(TOPICS_FILE.as_posix(), 0, "(file)", "The topic scheme is missing.",
+                   "Restore ontology/topics.ttl from version control.")
+        return set()
+    graph = Graph()
+    try:
+        graph.parse(path, format="turtle")
+    except Exception as err:  # rdflib raises many kinds of parse errors
+        issues.add(TOPICS_FILE.as_posix(), 0, "(file)", f"Cannot parse the topic scheme: {err}",
+                   "Fix the Turtle syntax of ontology/topics.ttl.")
+        return set()
+    prefix = str(HCTOPIC)
+    return {
+        str(c)[len(prefix):] for c in graph.subjects(RDF.type, SKOS.Concept)
+        if str(c).startswith(prefix)
+    }
+
+
+def load_project(root: Path) -> LoadedProject:
+    """Read and check sources, records and topics; nothing is written."""
+    issues = IssueList()
+    sources = load_sources(root, issues)
+    records = load_records(root, issues)
+    topics = load_topics(root, issues)
+    check_records(records, sources, topics, issues)
+    return LoadedProject(root, sources, records, topics, issues)
+
+
+def map_project(project: LoadedProject) -> tuple[list, MappingContext]:
+    """The dataset's triples, canonically ordered, and the mapping context (origins)."""
+    ctx = MappingContext(project.records, project.sources)
+    return canonical_triples(map_dataset(ctx)), ctx
+
+
+def build_release(root: Path, out_dir: Path | None = None) -> Path:
+    """Validate, map and publish; return the output directory."""
+    root = root.resolve()
+    out_dir = (out_dir or root / "output").resolve()
+    project = load_project(root)
+    if project.issues.errors:
+        raise InvalidData(
+            f"{len(project.issues.errors)} error(s) in the records; nothing was written.",
+            issues=project.issues.errors,
+            fix="Run `healthcoop validate` for the full report, fix the records, build again.",
+        )
+    triples, _ctx = map_project(project)
+    with staging_directory(out_dir) as staging:
+        publish_release(project, triples, staging)
+    return out_dir
+
+
+@contextlib.contextmanager
+def staging_directory(out_dir: Path) -> Iterator[Path]:
+    """A temporary directory beside `out_dir`; on success it replaces `out_dir` in one step.
+
+    On any exception, KeyboardInterrupt included, the temporary directory is removed and
+    `out_dir` is untouched.
+    """
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
+    except OSError as err:
+        raise EnvironmentProblem(f"cannot create a staging directory in {parent}: {err}") from err
+    try:
+        yield staging
+        os.chmod(staging, 0o755)
+        swap_directories(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def swap_directories(new: Path, target: Path) -> None:
+    """Make `new` become `target`. With an existing target the two are exchanged atomically
+    (Linux renameat2 RENAME_EXCHANGE); the old contents end up at `new` for the caller to
+    delete. Elsewhere, fall back to two renames (a very short window without `target`)."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except OSError:
+        os.rename(old, target)
+        raise
+    os.rename(old, new)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    try:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0

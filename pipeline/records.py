@@ -1,0 +1,573 @@
+"""Stage `records`: curated YAML -> typed records that remember where they came from.
+
+In:  every `data/records/*.yaml` file (format: docs/records.md).
+Out: a `RecordSet`: typed records (pydantic models, one class per kind) keyed by id, each
+     with a `Where` (file, line of the record, line of each field) so that every later
+     finding, SHACL results included, can name file:line:field.
+
+Entry function: `load_records(root, issues)`. Schema problems (missing or unknown fields,
+wrong types, malformed ids, impossible dates) become located issues; the record is dropped
+and loading goes on, so one run reports everything.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import IssueList
+from .yamlfile import YamlDocument, dotted, load_yaml
+
+RECORDS_DIR = Path("data/records")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+ID_MAX = 80
+DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DURATION_PATTERN = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
+DECIMAL_PATTERN = re.compile(r"^\d+(\.\d+)?$")
+
+
+# --- field types ------------------------------------------------------------------------------
+
+def _check_text(value: str) -> str:
+    """Text we publish: no control characters, no lone surrogates, not blank."""
+    for ch in value:
+        cat = unicodedata.category(ch)
+        if cat == "Cs":
+            raise ValueError("contains a lone surrogate (broken UTF-16); retype the text")
+        if cat == "Cc" and ch not in "\n":
+            raise ValueError(f"contains the control character U+{ord(ch):04X}; delete it")
+    if not value.strip():
+        raise ValueError("is blank")
+    if value != value.strip():
+        raise ValueError("has leading or trailing spaces")
+    return value
+
+
+def _check_label(value: str) -> str:
+    _check_text(value)
+    if "\n" in value:
+        raise ValueError("contains a line break; a label is one line")
+    return value
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.match(value) or len(value) > ID_MAX:
+        raise ValueError(
+            f"{value!r} is not a valid id: use 2-{ID_MAX} lowercase ASCII letters, digits and "
+            "single hyphens, starting with a letter (e.g. 'national-health-commission')"
+        )
+    if len(value) < 2:
+        raise ValueError(f"{value!r} is too short: ids have at least 2 characters")
+    return value
+
+
+def _check_date(value: str) -> str:
+    m = DATE_PATTERN.match(value)
+    if not m:
+        raise ValueError(f"{value!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    if month and not 1 <= int(month) <= 12:
+        raise ValueError(f"{value!r} has no month {month}")
+    if day:
+        last = calendar.monthrange(int(year), int(month))[1]
+        if not 1 <= int(day) <= last:
+            raise ValueError(f"{value!r} does not exist: {year}-{month} has {last} days")
+    return value
+
+
+def _check_decimal(value: str) -> str:
+    if not DECIMAL_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a plain number: write digits only, e.g. 5000000000")
+    try:
+        Decimal(value)
+    except InvalidOperation as err:  # pragma: no cover - the pattern already excludes this
+        raise ValueError(f"{value!r} is not a number") from err
+    return value
+
+
+def _check_duration(value: str) -> str:
+    if not DURATION_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not an ISO 8601 duration: write e.g. P5Y or P18M")
+    return value
+
+
+def _check_currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError(f"{value!r} is not an ISO 4217 code: write e.g. GBP, CNY, USD")
+    return value
+
+
+def _check_count(value: str) -> str:
+    if not re.fullmatch(r"\d+", value):
+        raise ValueError(f"{value!r} is not a whole number")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_check_text)]
+Label = Annotated[str, AfterValidator(_check_label)]
+Id = Annotated[str, AfterValidator(_check_id)]
+DateText = Annotated[str, AfterValidator(_check_date)]
+DecimalText = Annotated[str, AfterValidator(_check_decimal)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+Currency = Annotated[str, AfterValidator(_check_currency)]
+CountText = Annotated[str, AfterValidator(_check_count)]
+Qualifier = Literal["exact", "more-than", "approximately", "up-to"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Evidence(Model):
+    """A verbatim quote from a source that supports some fields of the record."""
+
+    source: Id
+    quote: Text
+    supports: list[str] = Field(default_factory=list)
+    occurrence: int = Field(default=1, ge=1)
+
+
+class AltLabel(Model):
+    """Another spelling or form of the name, as a source writes it."""
+
+    label: Label
+    source: Id | None = None
+    kind: Literal["variant", "acronym", "misspelling", "former-name"] = "variant"
+    note: Text | None = None
+
+
+class DateValue(Model):
+    """A date as precise as the text supports, and how it was worked out."""
+
+    value: DateText
+    resolution: Text | None = None
+
+
+class Amount(Model):
+    """A sum of money; the currency only when the text states one."""
+
+    value: DecimalText
+    currency: Currency | None = None
+    qualifier: Qualifier = "exact"
+    stated_as: Text
+
+
+class Count(Model):
+    value: CountText
+    qualifier: Qualifier = "exact"
+
+
+class Record(Model):
+    """Fields every record has."""
+
+    kind: ClassVar[str] = "record"
+    # fields that state facts, so must be covered by some evidence entry's `supports`
+    non_fact_fields: ClassVar[frozenset[str]] = frozenset(
+        {"id", "label", "alt_labels", "note", "topics", "evidence", "deprecated", "replaced_by",
+         "type"}
+    )
+    # fields an evidence entry may name in `supports` although no quote is required for them
+    # (`type` is our classification; list it when the quote states the kind, "signed a MOU")
+    optional_support_fields: ClassVar[frozenset[str]] = frozenset({"type", "label"})
+    evidence_required: ClassVar[bool] = True
+
+    id: Id
+    label: Label
+    alt_labels: list[AltLabel] = Field(default_factory=list)
+    note: Text | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    deprecated: Text | None = None
+    replaced_by: Id | None = None
+
+    def fact_fields(self) -> list[str]:
+        """The fact fields this record fills (in declaration order)."""
+        return [
+            name for name in type(self).model_fields
+            if name not in self.non_fact_fields and _filled(getattr(self, name))
+        ]
+
+    def references(self) -> list[tuple[str, int | None, str]]:
+        """(field, index or None, id) for every id this record points at."""
+        refs: list[tuple[str, int | None, str]] = []
+        for name, expected in self.reference_fields.items():
+            value = getattr(self, name, None)
+            if isinstance(value, list):
+                refs.extend((name, i, v) for i, v in enumerate(value))
+            elif value:
+                refs.append((name, None, value))
+        if self.replaced_by:
+            refs.append(("replaced_by", None, self.replaced_by))
+        for i, ev in enumerate(self.evidence):
+            refs.append((f"evidence[{i}].source", None, ev.source))
+        return refs
+
+    # field -> kinds of record it may point at ("actor" = person, organisation or country)
+    reference_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+
+def _filled(value: Any) -> bool:
+    return value not in (None, [], "", {})
+
+
+class Person(Record):
+    kind: ClassVar[str] = "person"
+    honorific: Label | None = None
+    country: Id | None = None
+    reference_fields: ClassVar = {"country": ("country",)}
+
+
+OrganisationType = Literal[
+    "government", "ministry", "government-agency", "regulator", "company", "university",
+    "college", "hospital", "research-institute", "association", "business-council",
+    "international-organisation", "media-organisation", "health-service",
+]
+
+
+class Organisation(Record):
+    kind: ClassVar[str] = "organisation"
+    type: OrganisationType
+    country: Id | None = None
+    part_of: Id | None = None
+    reference_fields: ClassVar = {"country": ("country",), "part_of": ("organisation",)}
+
+
+class Place(Record):
+    kind: ClassVar[str] = "place"
+    evidence_required: ClassVar[bool] = False
+    type: Literal["country", "region", "city", "venue"]
+    country: Id | None = None
+    part_of: Id | None = None
+    reference_fields: ClassVar = {"country": ("country",), "part_of": ("place",)}
+
+
+class Role(Record):
+    kind: ClassVar[str] = "role"
+    non_fact_fields: ClassVar = Record.non_fact_fields | {"label"}
+    label: Label | None = None  # type: ignore[assignment]  # roles are named by title + person
+    person: Id
+    title: Label
+    organisation: Id | None = None
+    status: Literal["current", "former"] = "current"
+    reference_fields: ClassVar = {"person": ("person",), "organisation": ("organisation",)}
+
+    def fact_fields(self) -> list[str]:
+        fields = super().fact_fields()
+        return [f for f in fields if not (f == "status" and self.status == "current")]
+
+
+AgreementType = Literal[
+    "memorandum-of-understanding", "contract", "cooperation-arrangement",
+    "collaboration-agreement", "investment-agreement", "fund-commitment",
+    "data-exchange-agreement", "commercial-agreement", "joint-statement",
+]
+
+
+class Agreement(Record):
+    kind: ClassVar[str] = "agreement"
+    type: AgreementType
+    title: Label | None = None
+    parties: list[Id] = Field(min_length=1)
+    signatories: list[Id] = Field(default_factory=list)
+    witnesses: list[Id] = Field(default_factory=list)
+    signed_at: Id | None = None
+    date: DateValue | None = None
+    duration: Duration | None = None
+    amount: Amount | None = None
+    purpose: Text | None = None
+    topics: list[Id] = Field(default_factory=list)
+    reference_fields: ClassVar = {
+        "parties": ("actor",), "signatories": ("person",), "witnesses": ("actor",),
+        "signed_at": ("event",),
+    }
+
+
+EventType = Literal[
+    "visit", "official-visit", "delegation-visit", "dialogue", "meeting", "working-meeting",
+    "video-meeting", "conference", "forum", "trade-fair", "signing-ceremony", "panel-session",
+    "presentation", "speech",
+]
+
+
+class Event(Record):
+    kind: ClassVar[str] = "event"
+    type: EventType
+    title: Label | None = None
+    date: DateValue | None = None
+    start_date: DateValue | None = None
+    end_date: DateValue | None = None
+    locations: list[Id] = Field(default_factory=list)
+    hosts: list[Id] = Field(default_factory=list)
+    chairs: list[Id] = Field(default_factory=list)
+    organisers: list[Id] = Field(default_factory=list)
+    participants: list[Id] = Field(default_factory=list)
+    leaders: list[Id] = Field(default_factory=list)
+    speakers: list[Id] = Field(default_factory=list)
+    invited_by: list[Id] = Field(default_factory=list)
+    visited: list[Id] = Field(default_factory=list)
+    part_of: Id | None = None
+    attendee_count: Count | None = None
+    purpose: Text | None = None
+    topics: list[Id] = Field(default_factory=list)
+    reference_fields: ClassVar = {
+        "locations": ("place",), "hosts": ("actor",), "chairs": ("actor",),
+        "organisers": ("actor",), "participants": ("actor",), "leaders": ("actor",),
+        "speakers": ("actor",), "invited_by": ("actor",), "visited": ("actor", "place"),
+        "part_of": ("event",),
+    }
+
+
+class Initiative(Record):
+    kind: ClassVar[str] = "initiative"
+    type: Literal["campaign", "programme", "project", "platform", "plan", "fund"]
+    owners: list[Id] = Field(default_factory=list)
+    partners: list[Id] = Field(default_factory=list)
+    locations: list[Id] = Field(default_factory=list)
+    amount: Amount | None = None
+    purpose: Text | None = None
+    topics: list[Id] = Field(default_factory=list)
+    reference_fields: ClassVar = {
+        "owners": ("actor",), "partners": ("actor",), "locations": ("place",),
+    }
+
+
+KINDS: dict[str, type[Record]] = {
+    "persons": Person,
+    "organisations": Organisation,
+    "places": Place,
+    "roles": Role,
+    "agreements": Agreement,
+    "events": Event,
+    "initiatives": Initiative,
+}
+
+
+# --- where each record came from --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Where:
+    """The file and lines a record came from."""
+
+    file: str
+    line: int
+    path: tuple  # path of the record inside its file, e.g. ("agreements", 3)
+    doc: YamlDocument = field(repr=False, compare=False)
+
+    def field_line(self, field_path: tuple | str) -> int:
+        if isinstance(field_path, str):
+            field_path = tuple(_split_field(field_path))
+        return self.doc.line((*self.path, *field_path))
+
+    def field_name(self, field_path: tuple | str) -> str:
+        if isinstance(field_path, str):
+            field_path = tuple(_split_field(field_path))
+        return dotted((*self.path, *field_path))
+
+
+def _split_field(text: str) -> list:
+    """ "evidence[2].quote" -> ["evidence", 2, "quote"] """
+    parts: list = []
+    for piece in text.split("."):
+        m = re.match(r"^([^\[]*)((?:\[\d+\])*)$", piece)
+        if not m:
+            parts.append(piece)
+            continue
+        if m.group(1):
+            parts.append(m.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    return parts
+
+
+@dataclass
+class RecordSet:
+    """All records, by id, with where each came from."""
+
+    records: dict[str, Record] = field(default_factory=dict)
+    where: dict[str, Where] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def of(self, cls: type[Record]) -> list[Record]:
+        return [r for r in self.records.values() if isinstance(r, cls)]
+
+    def kind_of(self, record_id: str) -> str | None:
+        """person, organisation, country, place (non-country), role, agreement, event, …"""
+        record = self.records.get(record_id)
+        if record is None:
+            return None
+        if isinstance(record, Place) and record.type == "country":
+            return "country"
+        return record.kind
+
+    def sorted(self) -> list[Record]:
+        return [self.records[k] for k in sorted(self.records)]
+
+
+def record_files(root: Path) -> list[Path]:
+    """The record files, in a stable order."""
+    directory = root / RECORDS_DIR
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def load_records(root: Path, issues: IssueList | None = None,
+                 files: list[Path] | None = None) -> RecordSet:
+    """Load and type-check every record file. Problems go into `issues`."""
+    issues = issues if issues is not None else IssueList()
+    result = RecordSet()
+    for path in files if files is not None else record_files(root):
+        doc = load_yaml(path, root, issues)
+        if doc is None:
+            continue
+        result.files.append(doc.rel_path)
+        _load_document(doc, result, issues)
+    return result
+
+
+def _load_document(doc: YamlDocument, result: RecordSet, issues: IssueList) -> None:
+    rel = doc.rel_path
+    if not isinstance(doc.data, dict):
+        issues.add(rel, doc.line(()), "(document)",
+                   "A records file must be a mapping of record kinds to lists.",
+                   f"Start with one of: {', '.join(KINDS)} (e.g. `agreements:`).")
+        return
+    for kind_key, items in doc.data.items():
+        cls = KINDS.get(kind_key)
+        if cls is None:
+            issues.add(rel, doc.line((kind_key,)), kind_key,
+                       f"Unknown record kind {kind_key!r}.",
+                       _did_you_mean(kind_key, KINDS, f"Use one of: {', '.join(KINDS)}."))
+            continue
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            issues.add(rel, doc.line((kind_key,)), kind_key,
+                       f"`{kind_key}:` must be a list of records (each starting with `- id:`).",
+                       "Put a `- ` before each record.")
+            continue
+        for index, item in enumerate(items):
+            _load_record(doc, cls, (kind_key, index), item, result, issues)
+
+
+def _load_record(doc: YamlDocument, cls: type[Record], path: tuple, item: Any,
+                 result: RecordSet, issues: IssueList) -> None:
+    rel = doc.rel_path
+    line = doc.line(path)
+    if not isinstance(item, dict):
+        issues.add(rel, line, dotted(path), f"A {cls.kind} record must be a mapping.",
+                   "Write the record as `- id: ...` followed by its fields.")
+        return
+    try:
+        record = cls.model_validate(item)
+    except ValidationError as err:
+        record_id = item.get("id") if isinstance(item.get("id"), str) else ""
+        for error in err.errors():
+            issues.add(*_locate_error(doc, cls, path, item, error), record_id=record_id,
+                       code="schema")
+        return
+    where = Where(rel, line, path, doc)
+    if record.id in result.records:
+        first = result.where[record.id]
+        issues.add(rel, where.field_line("id"), where.field_name("id"),
+                   f"Duplicate id {record.id!r}: already used by the {result.records[record.id].kind}"
+                   f" record at {first.file}:{first.line}.",
+                   "Ids are unique across all files: if it is the same thing, merge the two "
+                   "records (keep both spellings as alt_labels); otherwise choose another id.",
+                   code="duplicate-id", record_id=record.id)
+        return
+    result.records[record.id] = record
+    result.where[record.id] = where
+
+
+def _locate_error(doc: YamlDocument, cls: type[Record], path: tuple, item: dict,
+                  error: dict) -> tuple[str, int, str, str, str]:
+    """Turn one pydantic error into (file, line, field, message, fix)."""
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+    # pydantic adds validator names such as 'function-after[...]' to loc; drop them
+    field_path = (*path, *loc)
+    line = doc.line(field_path)
+    field_name = dotted(field_path)
+    kind, msg = error["type"], error["msg"]
+    value = error.get("input")
+    name = loc[-1] if loc else ""
+    model_for_field = _model_at(cls, loc[:-1])
+    if kind == "extra_forbidden":
+        allowed = sorted(model_for_field.model_fields) if model_for_field else []
+        return (doc.rel_path, line, field_name, f"Unknown field {name!r}.",
+                _did_you_mean(str(name), allowed, f"Allowed fields: {', '.join(allowed)}."))
+    if kind == "missing":
+        return (doc.rel_path, doc.line(path if not loc[:-1] else (*path, *loc[:-1])), field_name,
+                f"Required field `{name}` is missing.",
+                f"Add `{name}:` (see docs/records.md, section on {cls.kind}s).")
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return (doc.rel_path, line, field_name, f"{value!r} is not allowed here.",
+                _did_you_mean(str(value), re.findall(r"'([^']+)'", expected),
+                              f"Use one of: {expected}."))
+    if kind in ("list_type", "too_short") and isinstance(value, str):
+        return (doc.rel_path, line, field_name, f"`{name}` must be a list, not {value!r}.",
+                f"Write `{name}: [{value}]` or put each item on its own `- ` line.")
+    if kind == "too_short":
+        return (doc.rel_path, line, field_name, f"`{name}` must not be empty.",
+                f"List at least one item under `{name}:`.")
+    if kind == "string_type":
+        shown = "nothing" if value is None else f"a {type(value).__name__}"
+        return (doc.rel_path, line, field_name, f"`{name}` must be text, not {shown}.",
+                f"Give `{name}` a value in quotes, e.g. {name}: \"...\".")
+    if kind == "value_error":
+        reason = msg.removeprefix("Value error, ")
+        return (doc.rel_path, line, field_name, f"`{name}` {reason}." if not reason.startswith("'") else f"{reason}.",
+                _value_fix(str(name)))
+    shown_value = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
+    return (doc.rel_path, line, field_name, f"{msg}{shown_value}.",
+            f"Fix `{name}` as docs/records.md describes.")
+
+
+def _value_fix(name: str) -> str:
+    return {
+        "id": "Use lowercase letters, digits and hyphens, e.g. `national-health-commission`.",
+        "value": "Write the value as the format requires (dates YYYY[-MM[-DD]], amounts digits).",
+        "currency": "Use the ISO 4217 code the text states (GBP, CNY, USD) or leave it out.",
+        "duration": "Write an ISO 8601 duration such as P5Y (five years).",
+    }.get(name, "Correct the value as docs/records.md describes.")
+
+
+def _model_at(cls: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at `loc` (for 'allowed fields' hints)."""
+    model: Any = cls
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if info is None:
+            return None
+        annotation = info.annotation
+        model = _first_model(annotation)
+        if model is None:
+            return None
+    return model
+
+
+def _first_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _first_model(arg)
+        if found:
+            return found
+    return None
+
+
+def _did_you_mean(value: str, choices, otherwise: str) -> str:
+    from rapidfuzz import process
+
+    best = process.extractOne(value, list(choices), score_cutoff=70)
+    if best:
+        return f"Did you mean {best[0]!r}?"
+    return otherwise

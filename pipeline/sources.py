@@ -1,0 +1,223 @@
+"""Stage `sources`: the archived texts and their registry.
+
+In:  `data/sources.yaml` (the registry) and `data/sources/*.txt` (archived bytes).
+Out: `SourceText` objects: registry metadata, the decoded text, and `locate_quote()`, which
+     finds a curator's quote in the text (ignoring whitespace differences) and returns its
+     character offsets, prefix and suffix for a Web Annotation selector.
+
+Entry function: `load_sources(root)`. It checks each file's SHA-256 against the registry,
+so an archived text that changed after curation is caught before anything is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import ftfy
+
+from .errors import Issue, IssueList
+from .yamlfile import YamlDocument, load_yaml
+
+REGISTRY = Path("data/sources.yaml")
+ARCHIVE = Path("data/sources")
+CONTEXT_CHARS = 32  # prefix/suffix length of a TextQuoteSelector
+SOURCE_FIELDS = {
+    "id", "file", "sha256", "title", "language", "dateline", "publisher", "publisher_quote",
+    "url", "note",
+}
+
+
+def normalise_space(text: str) -> str:
+    """Collapse every run of whitespace to one space and trim, as quotes are matched."""
+    return " ".join(text.split())
+
+
+def repair_text(text: str) -> str:
+    """Repair broken encoding (mojibake) with ftfy, for text we publish.
+
+    Quotes are matched against the archived bytes as they are; only what we publish is
+    repaired. Zero-width spaces that mojibake repair uncovers carry no meaning: drop them.
+    """
+    fixed = ftfy.fix_text(text, normalization="NFC")
+    return fixed.replace("\u200b", "")
+
+
+@dataclass(frozen=True)
+class QuoteLocation:
+    """Where a quote sits in an archived text (code point offsets, end exclusive)."""
+
+    start: int
+    end: int
+    exact: str
+    prefix: str
+    suffix: str
+
+
+@dataclass
+class SourceText:
+    """One archived source: its registry entry and its decoded text."""
+
+    id: str
+    file: str
+    sha256: str
+    title: str
+    language: str
+    text: str
+    publisher: str | None = None
+    dateline: str | None = None
+    dateline_quote: str | None = None
+    registry_line: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @cached_property
+    def _normalised(self) -> tuple[str, list[int]]:
+        """The whitespace-normalised text, and for each of its characters the offset of the
+        character it came from in the original text (a single space stands for a run)."""
+        chars: list[str] = []
+        origin: list[int] = []
+        for match in re.finditer(r"\S+", self.text):
+            if chars:
+                chars.append(" ")
+                origin.append(match.start() - 1)
+            chars.extend(match.group())
+            origin.extend(range(match.start(), match.end()))
+        return "".join(chars), origin
+
+    def occurrences(self, quote: str) -> list[int]:
+        """Start positions (in the normalised text) of every occurrence of `quote`."""
+        norm, _ = self._normalised
+        needle = normalise_space(quote)
+        found, start = [], norm.find(needle) if needle else -1
+        while start != -1:
+            found.append(start)
+            start = norm.find(needle, start + 1)
+        return found
+
+    def locate_quote(self, quote: str, occurrence: int = 1) -> QuoteLocation | None:
+        """Find the `occurrence`-th (1-based) occurrence of `quote`; None if it isn't there."""
+        starts = self.occurrences(quote)
+        if occurrence < 1 or occurrence > len(starts):
+            return None
+        norm, origin = self._normalised
+        n_start = starts[occurrence - 1]
+        n_end = n_start + len(normalise_space(quote))
+        start, end = origin[n_start], origin[n_end - 1] + 1
+        return QuoteLocation(
+            start=start,
+            end=end,
+            exact=self.text[start:end],
+            prefix=self.text[max(0, start - CONTEXT_CHARS) : start],
+            suffix=self.text[end : end + CONTEXT_CHARS],
+        )
+
+    def closest_passage(self, quote: str) -> tuple[str, float]:
+        """The passage of the text most like `quote`, and its similarity (0-100): shown to a
+        maintainer whose quote does not occur, so they can see what the source really says."""
+        from rapidfuzz import fuzz
+
+        norm, _ = self._normalised
+        needle = normalise_space(quote)
+        if not needle or not norm:
+            return "", 0.0
+        alignment = fuzz.partial_ratio_alignment(needle, norm)
+        return norm[alignment.dest_start : alignment.dest_end], alignment.score
+
+
+def load_sources(root: Path, issues: IssueList | None = None) -> dict[str, SourceText]:
+    """Read the registry and every archived text; report problems into `issues`.
+
+    Returns the sources that could be read, keyed by id. Problems (a missing file, changed
+    bytes, a text that is not UTF-8, a malformed entry) become located issues.
+    """
+    issues = issues if issues is not None else IssueList()
+    registry_file = root / REGISTRY
+    doc = load_yaml(registry_file, root, issues)
+    if doc is None:
+        return {}
+    return _read_registry(doc, root, issues)
+
+
+def _read_registry(doc: YamlDocument, root: Path, issues: IssueList) -> dict[str, SourceText]:
+    rel = doc.rel_path
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        issues.add(rel, 1, "sources", "The registry must be a mapping with a `sources:` list.",
+                   "Start the file with `sources:` followed by one `- id: ...` entry per text.")
+        return {}
+    out: dict[str, SourceText] = {}
+    for index, entry in enumerate(data["sources"]):
+        path = ("sources", index)
+        line = doc.line(path)
+        where = f"sources[{index}]"
+        if not isinstance(entry, dict):
+            issues.add(rel, line, where, "A source entry must be a mapping.",
+                       "Write `- id: ...` with `file:`, `sha256:`, `title:` and `language:`.")
+            continue
+        for key in sorted(set(entry) - SOURCE_FIELDS):
+            issues.add(rel, doc.line((*path, key)), f"{where}.{key}",
+                       f"Unknown field {key!r} in a source entry.",
+                       f"Use only: {', '.join(sorted(SOURCE_FIELDS))}.")
+        missing = [k for k in ("id", "file", "sha256", "title", "language") if not entry.get(k)]
+        for key in missing:
+            issues.add(rel, line, f"{where}.{key}", f"The source entry has no `{key}`.",
+                       f"Add `{key}:` to the entry (see docs/records.md).")
+        if missing:
+            continue
+        sid, file_name = entry["id"], entry["file"]
+        if sid in out:
+            issues.add(rel, doc.line((*path, "id")), f"{where}.id",
+                       f"Source id {sid!r} is registered twice.",
+                       "Give every source its own id; remove the duplicate entry.")
+            continue
+        if "/" in file_name or "\\" in file_name or file_name.startswith("."):
+            issues.add(rel, doc.line((*path, "file")), f"{where}.file",
+                       f"File name {file_name!r} must be a plain name inside data/sources/.",
+                       "Put the text in data/sources/ and give only its file name.")
+            continue
+        archived = root / ARCHIVE / file_name
+        if not archived.is_file():
+            issues.add(rel, doc.line((*path, "file")), f"{where}.file",
+                       f"Archived file data/sources/{file_name} does not exist.",
+                       "Copy the source text into data/sources/ (byte for byte) or fix the name.")
+            continue
+        raw = archived.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != entry["sha256"].lower():
+            issues.add(rel, doc.line((*path, "sha256")), f"{where}.sha256",
+                       f"data/sources/{file_name} has changed: its SHA-256 is {digest}, "
+                       f"the registry says {entry['sha256']}.",
+                       "Archived sources are never edited: restore the original bytes. If this "
+                       "is a new text, register it as a new source with `healthcoop new-source`.")
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            issues.add(f"data/sources/{file_name}", 0, f"{where}.file",
+                       f"The archived text is not valid UTF-8 (byte {err.start}).",
+                       "Convert the text to UTF-8 before archiving it, and register it again.")
+            continue
+        dateline = entry.get("dateline") if isinstance(entry.get("dateline"), dict) else {}
+        out[sid] = SourceText(
+            id=sid,
+            file=file_name,
+            sha256=digest,
+            title=entry["title"],
+            language=entry["language"],
+            text=text,
+            publisher=entry.get("publisher"),
+            dateline=dateline.get("value"),
+            dateline_quote=dateline.get("quote"),
+            registry_line=line,
+        )
+        if out[sid].dateline_quote and not out[sid].occurrences(out[sid].dateline_quote):
+            issues.add(rel, doc.line((*path, "dateline")), f"{where}.dateline.quote",
+                       "The dateline quote does not occur in the archived text.",
+                       "Copy the dateline exactly as the text prints it.")
+    return out
+
+
+__all__ = ["Issue", "SourceText", "QuoteLocation", "load_sources", "normalise_space", "repair_text"]

@@ -1,0 +1,44 @@
+"""Shared fixtures: the project root, and one build of the real dataset per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from pipeline.build import build_release
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def release_dir(tmp_path_factory) -> Path:
+    """The real dataset, built once from the repository into a temporary directory."""
+    out = tmp_path_factory.mktemp("release") / "output"
+    build_release(ROOT, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def dataset_store(release_dir) -> ox.Store:
+    """A pyoxigraph store holding the built dataset (parsed from the N-Triples dump)."""
+    store = ox.Store()
+    store.bulk_load(path=str(release_dir / "healthcoop.nt"), format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """A private copy of the project's inputs, for tests that break or change them."""
+    dest = tmp_path / "project"
+    for part in ("data", "ontology", "shapes"):
+        if (ROOT / part).exists():
+            shutil.copytree(ROOT / part, dest / part)
+    return dest
