@@ -42,7 +42,8 @@ def repair_text(text: str) -> str:
     Quotes are matched against the archived bytes as they are; only what we publish is
     repaired. Zero-width spaces that mojibake repair uncovers carry no meaning: drop them.
     """
-    fixed = ftfy.fix_text(text, normalization="NFC")
+    # repair encoding only: keep the typography (curly quotes) the source chose
+    fixed = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
     return fixed.replace("\u200b", "")
 
 

@@ -1,0 +1,77 @@
+"""The archive and its registry: sources are kept byte for byte, quotes are located by
+character offsets, and broken encoding is repaired only in what we publish."""
+
+from __future__ import annotations
+
+import hashlib
+
+from pipeline.errors import IssueList
+from pipeline.sources import SourceText, load_sources, repair_text
+
+
+def _source(text: str) -> SourceText:
+    return SourceText(id="s", file="s.txt", sha256="", title="t", language="en", text=text)
+
+
+def test_registry_matches_archive(project_root):
+    """Every archived text is registered with the SHA-256 of its bytes, and no text in
+    data/sources/ is left unregistered."""
+    issues = IssueList()
+    sources = load_sources(project_root, issues)
+    assert not issues.errors, issues.errors
+    assert len(sources) == 5
+    archived = {p.name for p in (project_root / "data/sources").glob("*.txt")}
+    assert {s.file for s in sources.values()} == archived
+    for source in sources.values():
+        raw = (project_root / "data/sources" / source.file).read_bytes()
+        assert hashlib.sha256(raw).hexdigest() == source.sha256
+
+
+def test_quote_found_across_line_breaks_with_exact_offsets():
+    """Whitespace differences are ignored, and offsets index the original text."""
+    text = "Title\n\nFebruary 14\n09:56 2018\n\nIt has been"
+    loc = _source(text).locate_quote("February 14 09:56 2018")
+    assert loc is not None
+    assert text[loc.start:loc.end] == "February 14\n09:56 2018"
+    assert loc.exact == "February 14\n09:56 2018"
+    assert loc.prefix.endswith("Title\n\n")
+
+
+def test_nth_occurrence_and_missing_quote():
+    """A repeated quote is addressed by occurrence; a quote that is not there gives None."""
+    text = "the FDA and the MHRA agreed. Later the FDA and the MHRA met."
+    src = _source(text)
+    first, second = src.locate_quote("the FDA and the MHRA"), src.locate_quote(
+        "the FDA and the MHRA", 2)
+    assert first.start == 0 and second.start == text.index("the FDA", 5)
+    assert src.locate_quote("the FDA and the MHRA", 3) is None
+    assert src.locate_quote("the WHO") is None
+
+
+def test_closest_passage_points_at_what_the_source_says():
+    """A misquote is answered with the passage it most resembles."""
+    src = _source("Medopad and Peking University Smart Health Lab signed an agreement.")
+    passage, score = src.closest_passage("Medopad and Peking Univ. Smart Health Lab signed")
+    assert "Peking University Smart Health Lab" in passage
+    assert score > 80
+
+
+def test_mojibake_is_repaired_for_publication(project_root):
+    """Source 003 starts with a zero-width space mis-decoded as cp1252 ("â€‹"): ftfy repairs
+    it, and the invisible character is dropped from what we publish."""
+    text = (project_root / "data/sources/003_e6a44c0e7e435b66.txt").read_text(encoding="utf-8")
+    assert "â€‹" in text  # the archive keeps the broken bytes
+    line = text.splitlines()[2].strip()
+    assert repair_text(line).startswith("Upon invitation of the Beijing Municipal")
+    assert repair_text("China’s Health Minister") == "China’s Health Minister"
+
+
+def test_changed_source_bytes_are_reported(project_copy):
+    """An archived text edited after curation is caught by its checksum."""
+    path = project_copy / "data/sources/000_e98664ba0d4f74a4.txt"
+    path.write_bytes(path.read_bytes().replace(b"Beijing", b"Peking", 1))
+    issues = IssueList()
+    load_sources(project_copy, issues)
+    [issue] = issues.errors
+    assert issue.file == "data/sources.yaml" and issue.field == "sources[0].sha256"
+    assert "has changed" in issue.message
