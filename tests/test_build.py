@@ -114,9 +114,12 @@ def test_two_builds_are_byte_identical(tmp_path, project_root):
     must not."""
     _build(project_root, tmp_path / "a", "1")
     _build(project_root, tmp_path / "b", "4242")
-    names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
-    assert "healthcoop.ttl" in names
+    def files(d: Path) -> list[str]:
+        return sorted(p.relative_to(d).as_posix() for p in d.rglob("*") if p.is_file())
+
+    names = files(tmp_path / "a")
+    assert names == files(tmp_path / "b")
+    assert "healthcoop.ttl" in names and "healthcoop.ttl.gz" in names
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
