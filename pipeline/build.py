@@ -5,8 +5,8 @@ Out: `output/` replaced as a whole by the new release, or left exactly as it was
      anything fails (invalid data, a serialiser error, Ctrl-C).
 
 Entry function: `build_release(root, out_dir)`. Stages: sources -> records -> checks ->
-mapping -> publish, each its own module. The release is written into a temporary
-directory beside `out_dir` and swapped in with one rename.
+validate (URI register, SHACL) -> mapping -> publish, each its own module. The release is
+written into a temporary directory beside `out_dir` and swapped in with one rename.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
-from .checks import check_records
+from .checks import check_records, check_sources
 from .errors import EnvironmentProblem, InvalidData, IssueList
 from .mapping import MappingContext, map_dataset
 from .publish import canonical_triples, publish_release
@@ -72,8 +72,11 @@ def load_project(root: Path) -> LoadedProject:
     issues = IssueList()
     sources = load_sources(root, issues)
     records = load_records(root, issues)
+    before = len(issues.items)
     topics = load_topics(root, issues)
-    check_records(records, sources, topics, issues)
+    # an unreadable scheme is reported once, not as one "unknown topic" per reference
+    check_records(records, sources, topics if len(issues.items) == before else None, issues)
+    check_sources(root, sources, records, issues)
     return LoadedProject(root, sources, records, topics, issues)
 
 
@@ -83,20 +86,36 @@ def map_project(project: LoadedProject) -> tuple[list, MappingContext]:
     return canonical_triples(map_dataset(ctx)), ctx
 
 
-def build_release(root: Path, out_dir: Path | None = None) -> Path:
-    """Validate, map and publish; return the output directory."""
+def build_release(root: Path, out_dir: Path | None = None, *,
+                  register: bool | None = None, previous: Path | None = None) -> Path:
+    """Validate, map and publish; return the output directory.
+
+    Validation is `healthcoop validate`'s (records, URI register, SHACL) and runs before
+    anything is written; its SHACL report goes into the release. `register`: afterwards add
+    the new entity IRIs to data/published-iris.txt; by default only when publishing into the
+    project's own output/ (builds elsewhere, such as previews and tests, are not releases).
+    `previous`: the previous release (directory or dump); the release then gets a CHANGES file.
+    """
+    from .register import update_register
+    from .validate import validate_project, write_report_files
+
     root = root.resolve()
     out_dir = (out_dir or root / "output").resolve()
-    project = load_project(root)
-    if project.issues.errors:
+    report = validate_project(root)
+    if report.errors:
         raise InvalidData(
-            f"{len(project.issues.errors)} error(s) in the records; nothing was written.",
-            issues=project.issues.errors,
+            f"{len(report.errors)} error(s) in the records; nothing was written.",
+            issues=report.errors,
             fix="Run `healthcoop validate` for the full report, fix the records, build again.",
         )
+    project = report.project
     triples, _ctx = map_project(project)
     with staging_directory(out_dir) as staging:
-        publish_release(project, triples, staging)
+        # the report first, so that the release's SHA256SUMS (written last) covers it
+        write_report_files(report, staging)
+        publish_release(project, triples, staging, previous=previous)
+    if register if register is not None else out_dir == (root / "output").resolve():
+        update_register(root, project)
     return out_dir
 
 
@@ -108,17 +127,64 @@ def staging_directory(out_dir: Path) -> Iterator[Path]:
     `out_dir` is untouched.
     """
     parent = out_dir.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
-    except OSError as err:
-        raise EnvironmentProblem(f"cannot create a staging directory in {parent}: {err}") from err
+    with sigint_deferred():  # Ctrl-C between mkdtemp and `try` would leak the directory
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
+        except OSError as err:
+            raise EnvironmentProblem(
+                f"cannot create a staging directory in {parent}: {err}") from err
     try:
         yield staging
         os.chmod(staging, 0o755)
-        swap_directories(staging, out_dir)
+        _pause_for_tests()
+        with sigint_deferred():  # the swap and the clean-up complete, or never start
+            swap_directories(staging, out_dir)
+            shutil.rmtree(staging, ignore_errors=True)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with sigint_deferred():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back until the block is done, then deliver it.
+
+    Python raises KeyboardInterrupt between any two bytecodes; inside a swap or a clean-up
+    that would leave a half-done state. Only the main thread can set signal handlers;
+    elsewhere the block simply runs.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and previous is not signal.SIG_IGN:
+            if callable(previous):
+                previous(signal.SIGINT, received[0])
+            else:
+                raise KeyboardInterrupt
+
+
+def _pause_for_tests() -> None:
+    """Test hook: with HEALTHCOOP_TEST_PAUSE_BEFORE_SWAP=<file>, create <file> once the
+    release is staged and wait until it is removed, so a test can interrupt a build at its
+    most delicate point. Unset (always, outside the test-suite) it does nothing."""
+    flag = os.environ.get("HEALTHCOOP_TEST_PAUSE_BEFORE_SWAP")
+    if not flag:
+        return
+    import time
+
+    Path(flag).write_text(str(os.getpid()), encoding="utf-8")
+    while Path(flag).exists():
+        time.sleep(0.02)
 
 
 _RENAME_EXCHANGE = 2

@@ -4,12 +4,16 @@ In:  a `RecordSet`, the sources, and the topic ids of the concept scheme.
 Out: located issues: references to ids that do not exist (with "did you mean"), references
      to the wrong kind of record, quotes that do not occur in their source (with the closest
      passage), fact fields no quote supports, unknown topics, circular or dangling
-     `replaced_by`, and dates that contradict themselves.
+     `replaced_by`, dates that contradict themselves, and amounts whose currency the text
+     does not state; `check_sources` adds the registry checks that need the records.
 
-Entry function: `check_records(records, sources, topics, issues)`.
+Entry functions: `check_records(records, sources, topics, issues)`,
+`check_sources(root, sources, records, issues)`.
 """
 
 from __future__ import annotations
+
+import re
 
 from rapidfuzz import process
 
@@ -20,9 +24,13 @@ from .sources import SourceText
 ACTOR_KINDS = {"person", "organisation", "country"}
 
 
-def check_records(records: RecordSet, sources: dict[str, SourceText], topics: set[str],
+def check_records(records: RecordSet, sources: dict[str, SourceText], topics: set[str] | None,
                   issues: IssueList) -> None:
-    """Add an issue for every cross-record problem found."""
+    """Add an issue for every cross-record problem found.
+
+    `topics` is None when the topic scheme could not be read (already reported): topic
+    references are then not checked, rather than all reported as unknown.
+    """
     ids = sorted(records.records)
     for record in records.sorted():
         where = records.where[record.id]
@@ -30,12 +38,15 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
         def add(field: str, message: str, fix: str, severity=Severity.ERROR, code="invalid",
                 _where=where, _record=record) -> None:
             issues.add(_where.file, _where.field_line(field), _where.field_name(field), message,
-                       fix, severity=severity, code=code, record_id=_record.id)
+                       fix, severity=severity, code=code, record_id=_record.id,
+                       column=_where.field_column(field))
 
         _check_references(record, records, sources, ids, add)
         _check_evidence(record, sources, add)
-        _check_topics(record, topics, add)
+        if topics is not None:
+            _check_topics(record, topics, add)
         _check_dates(record, add)
+        _check_amount(record, sources, add)
         _check_retirement(record, records, add)
 
 
@@ -50,11 +61,13 @@ def _check_references(record: Record, records: RecordSet, sources: dict[str, Sou
                     code="unknown-source")
             continue
         if field == "replaced_by":
-            if target not in records.records:
+            if target not in records.records and target not in records.failed:
                 add(field, f"`replaced_by` points at unknown id {target!r}.",
                     _suggest(target, ids, "Point it at the record this one was merged into."),
                     code="unknown-reference")
             continue
+        if target in records.failed:
+            continue  # that record has schema errors, reported where it is
         kind = records.kind_of(target)
         if kind is None:
             add(field_path, f"Unknown id {target!r} in `{field}`.",
@@ -133,8 +146,6 @@ def _check_evidence(record: Record, sources: dict[str, SourceText], add) -> None
 
 
 def _has_contact_details(text: str) -> bool:
-    import re
-
     return bool(re.search(r"[\w.+-]+@[\w-]+\.[\w.-]+", text)
                 or re.search(r"\+?\d[\d ()-]{8,}\d", text))
 
@@ -167,6 +178,75 @@ def _date_key(value: str) -> tuple:
     return tuple(parts + [0] * (3 - len(parts)))
 
 
+# How texts write currencies: ISO 4217 code -> markers (symbols match anywhere, words as words).
+# "$", "¥" and "dollar(s)" alone say a currency is stated but not which one.
+CURRENCY_MARKERS: dict[str, tuple[str, ...]] = {
+    "GBP": ("£", "GBP", "pound", "pounds", "sterling"),
+    "CNY": ("RMB", "CNY", "yuan", "renminbi", "CN¥"),
+    "USD": ("US$", "USD", "US dollar", "US dollars"),
+    "HKD": ("HK$", "HKD", "Hong Kong dollar", "Hong Kong dollars"),
+    "EUR": ("€", "EUR", "euro", "euros"),
+    "JPY": ("JPY", "yen", "JP¥"),
+}
+AMBIGUOUS_MARKERS: dict[str, tuple[str, ...]] = {
+    "$": ("USD", "HKD", "AUD", "CAD", "SGD", "NZD", "TWD"),
+    "dollar": ("USD", "HKD", "AUD", "CAD", "SGD", "NZD", "TWD"),
+    "dollars": ("USD", "HKD", "AUD", "CAD", "SGD", "NZD", "TWD"),
+    "¥": ("CNY", "JPY"),
+}
+
+
+def stated_currencies(text: str) -> tuple[set[str], set[str]]:
+    """(codes the text names unambiguously, codes an ambiguous marker such as "$" allows)."""
+    def has(marker: str) -> bool:
+        if marker[0].isalpha():
+            return re.search(rf"(?<![A-Za-z]){re.escape(marker)}(?![A-Za-z])", text,
+                             re.IGNORECASE if marker.islower() else 0) is not None
+        return marker in text
+
+    named = {code for code, markers in CURRENCY_MARKERS.items() if any(map(has, markers))}
+    possible: set[str] = set()
+    for marker, codes in AMBIGUOUS_MARKERS.items():
+        if has(marker):
+            possible |= set(codes)
+    return named, possible
+
+
+def _check_amount(record: Record, sources: dict[str, SourceText], add) -> None:
+    amount = getattr(record, "amount", None)
+    if amount is None:
+        return
+    cited = [sources[s] for s in sorted({ev.source for ev in record.evidence}) if s in sources]
+    if cited and not any(source.occurrences(amount.stated_as) for source in cited):
+        add("amount.stated_as",
+            f"The amount as stated ({amount.stated_as!r}) does not occur in the sources this "
+            f"record cites ({', '.join(s.id for s in cited)}).",
+            "Copy `stated_as` verbatim from the text (e.g. \"5 billion RMB\"); it shows what "
+            "the text says, and whether it names a currency.", code="stated-as-not-in-source")
+    named, possible = stated_currencies(amount.stated_as)
+    if amount.currency:
+        if not named and not possible:
+            add("amount.currency",
+                f"`currency` is {amount.currency}, but the amount as stated "
+                f"({amount.stated_as!r}) names no currency.",
+                "Record a currency only when the text states one: remove `currency:`, or copy "
+                "the amount into `stated_as` exactly as the text writes it, currency included.",
+                code="currency-not-stated")
+        elif amount.currency not in named | possible:
+            add("amount.currency",
+                f"`currency` is {amount.currency}, but the amount is stated as "
+                f"{amount.stated_as!r} ({', '.join(sorted(named or possible))}).",
+                f"Use the currency the text states ({' or '.join(sorted(named or possible))}).",
+                code="currency-mismatch")
+    elif len(named) == 1:
+        code = next(iter(named))
+        add("amount.stated_as",
+            f"The amount is stated as {amount.stated_as!r}, which names a currency, but "
+            "`currency` is not set.",
+            f"Add `currency: {code}` to the amount.", severity=Severity.WARNING,
+            code="currency-missing")
+
+
 def _check_retirement(record: Record, records: RecordSet, add) -> None:
     if record.replaced_by and not record.deprecated:
         add("replaced_by", "A record with `replaced_by` must also say why in `deprecated:`.",
@@ -190,3 +270,69 @@ def _suggest(value: str, choices: list[str], otherwise: str) -> str:
         return f"Did you mean {best[0]!r}?"
     return otherwise
 
+
+
+LANGUAGE_TAG = re.compile(
+    r"^[a-zA-Z]{2,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*$"
+)
+
+
+def check_sources(root, sources: dict[str, SourceText], records: RecordSet,
+                  issues: IssueList) -> None:
+    """Registry entries that would mint a broken IRI or literal, or collide with a record.
+
+    The registry was read (and its files checked) by `sources.load_sources`; this adds the
+    checks that need the records too: source ids follow the id pattern (they become IRIs),
+    no record uses a source's id, a stated publisher is an organisation, and the language is
+    a well-formed BCP 47 tag.
+    """
+    from .records import ID_MAX, ID_PATTERN
+    from .sources import REGISTRY
+    from .yamlfile import load_yaml
+
+    doc = load_yaml(root / REGISTRY, root, IssueList())  # its issues are already reported
+    if doc is None or not isinstance(doc.data, dict) or not isinstance(doc.data.get("sources"),
+                                                                        list):
+        return
+    ids = sorted(records.records)
+    for index, entry in enumerate(doc.data["sources"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            continue
+        sid = entry["id"]
+        path = ("sources", index)
+
+        def add(key: str, message: str, fix: str, code: str, _path=path, _sid=sid) -> None:
+            issues.add(doc.rel_path, doc.line((*_path, key)), f"sources[{_path[1]}].{key}",
+                       message, fix, code=code, record_id=_sid,
+                       column=doc.column((*_path, key)))
+
+        if not ID_PATTERN.match(sid) or len(sid) > ID_MAX:
+            add("id", f"{sid!r} is not a valid source id (it becomes the IRI "
+                f"https://w3id.org/healthcoop/id/<id>).",
+                "Use 2-80 lowercase ASCII letters, digits and single hyphens, starting with a "
+                "letter, e.g. `uk-china-healthcare-deals-2018`.", "bad-id")
+            continue
+        if sid in records.records or sid in records.failed:
+            where = records.where.get(sid) or records.failed[sid]
+            add("id", f"Source id {sid!r} is also the id of a record ({where.file}:"
+                f"{where.line}); both would get the same IRI.",
+                "Ids are unique across sources and records: rename the record's id (it is "
+                "not yet published) or choose another source id.", "duplicate-id")
+        if sid not in sources:
+            continue  # its file could not be read: reported by load_sources
+        language = entry.get("language")
+        if isinstance(language, str) and not LANGUAGE_TAG.match(language):
+            add("language", f"{language!r} is not a BCP 47 language tag.",
+                "Write the tag of the text's language, e.g. `en`, `zh-Hans`, `en-GB`.",
+                "bad-language-tag")
+        publisher = entry.get("publisher")
+        if isinstance(publisher, str):
+            kind = records.kind_of(publisher)
+            if kind is None and publisher not in records.failed:
+                add("publisher", f"Unknown publisher {publisher!r}.",
+                    _suggest(publisher, ids, "Use the id of an organisation record."),
+                    "unknown-reference")
+            elif kind is not None and kind != "organisation":
+                add("publisher", f"`publisher` must be an organisation, but {publisher!r} is "
+                    f"a {kind}.", "Use the id of an organisation record.",
+                    "wrong-reference-kind")

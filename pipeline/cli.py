@@ -48,19 +48,172 @@ def main() -> None:
 @ROOT_OPTION
 @click.option("--output", "output", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Output directory (default: <root>/output).")
-def build(root: Path, output: Path | None) -> None:
+@click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None,
+              help="The previous release (directory or dump): the new release gets a CHANGES "
+                   "file listing what changed since.")
+def build(root: Path, output: Path | None, previous: Path | None) -> None:
     """Validate the records and publish the dataset into output/ (atomically)."""
-    out = build_release(root, output)
+    out = build_release(root, output, previous=previous)
     click.echo(f"built {out}")
 
 # --- validate --------------------------------------------------------------------------------
-# (validate command: pipeline.validate)
+@main.command()
+@ROOT_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]),
+              default="text", show_default=True,
+              help="text: grouped by file (coloured on a terminal unless NO_COLOR is set); "
+                   "json; github: workflow-command annotations for pull requests; "
+                   "sarif: SARIF 2.1.0 for code-scanning tools.")
+@click.option("--strict", is_flag=True, help="Warnings fail the run too.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Report only what fails the run (errors; with --strict, warnings too).")
+@click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of standard output.")
+def validate(root: Path, fmt: str, strict: bool, quiet: bool, output_file: Path | None) -> None:
+    """Check records, sources, the URI register and the SHACL shapes; change nothing.
+
+    Every finding names file, line and field, and says how to fix it. Exit status: 0 valid,
+    1 invalid data (or warnings, with --strict), 2 usage or environment error.
+    """
+    from .validate import render, use_color, validate_project
+
+    report = validate_project(root, strict=strict)
+    if quiet:
+        report = report.only_failing()
+    if output_file is not None:
+        try:
+            output_file.write_text(render(report, fmt), encoding="utf-8")
+        except OSError as err:
+            from .errors import EnvironmentProblem
+
+            raise EnvironmentProblem(f"Cannot write {output_file}: {err.strerror}.") from err
+        click.echo(render(report, "text", color=use_color()).splitlines()[-1])
+    else:
+        click.echo(render(report, fmt, color=fmt == "text" and use_color()), nl=False)
+    raise SystemExit(report.exit_code)
+
+
+@main.command()
+@ROOT_OPTION
+@click.option("--update", is_flag=True,
+              help="Add every IRI not yet registered to data/published-iris.txt (lines are "
+                   "never removed); commit the file.")
+def register(root: Path, update: bool) -> None:
+    """Check the URI register (data/published-iris.txt) against the records and sources."""
+    from .build import load_project
+    from .errors import EnvironmentProblem, IssueList
+    from .register import check_register, update_register
+
+    if not (root / "data").is_dir():
+        raise EnvironmentProblem(f"{root} is not a healthcoop project (no data/ directory).")
+    project = load_project(root.resolve())
+    if update:
+        added = update_register(root.resolve(), project)
+        for iri in added:
+            click.echo(f"registered {iri}")
+        click.echo(f"{len(added)} new IRI(s) registered in data/published-iris.txt"
+                   + ("; commit the file." if added else "."))
+    issues = IssueList()
+    check_register(project, issues)
+    for issue in sorted(issues.items, key=lambda i: (i.file, i.line)):
+        if issue.code == "unregistered-iri" and update:
+            continue
+        click.echo(f"{issue.location()}: {issue.severity.value}: {issue.field}: "
+                   f"{issue.message}")
+    raise SystemExit(1 if issues.errors else 0)
+
+
+@main.command("new-source")
+@ROOT_OPTION
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "source_id", default=None,
+              help="The source id (default: made from the title). It becomes the IRI "
+                   "https://w3id.org/healthcoop/id/<id> and never changes.")
+@click.option("--title", default=None,
+              help="The headline as the text states it (default: the text's first line).")
+@click.option("--language", default="en", show_default=True, help="BCP 47 tag of the text.")
+def new_source(root: Path, file: Path, source_id: str | None, title: str | None,
+               language: str) -> None:
+    """Register a new source text: archive FILE byte for byte, record its SHA-256 in
+    data/sources.yaml, and start data/records/<id>.yaml with a commented skeleton."""
+    from .newsource import register_source
+
+    added = register_source(root, file, source_id=source_id, title=title, language=language)
+    for line in added.summary():
+        click.echo(line)
 
 # --- link ------------------------------------------------------------------------------------
-# (link command: pipeline.link)
+@main.command()
+@ROOT_OPTION
+@click.option("--endpoint", default="https://www.wikidata.org/w/api.php", show_default=True,
+              help="Wikidata action API URL (a mirror or a test server).")
+@click.option("--contact", default="https://w3id.org/healthcoop/", show_default=True,
+              help="Contact URL or e-mail put into the User-Agent, as Wikidata asks of bots.")
+@click.option("--user-agent", default=None, help="A complete User-Agent (must name a contact).")
+@click.option("--offline", is_flag=True, help="Use only cached answers; list the look-ups "
+                                              "that could not be made.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Response cache (default: <root>/.cache/wikidata).")
+@click.option("--enrich/--no-enrich", default=False, show_default=True,
+              help="Store Chinese and English Wikidata labels of accepted links.")
+@click.option("--ror-source", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A full ROR JSON-lines file: re-select data/reference/ror/ from it.")
+def link(root: Path, endpoint: str, contact: str, user_agent: str | None, offline: bool,
+         cache_dir: Path | None, enrich: bool, ror_source: Path | None) -> None:
+    """Propose Wikidata and ROR links into data/links.yaml for review (docs/linking.md)."""
+    from .errors import EnvironmentProblem
+    from .link import LinkOptions, run_link
+
+    summary = run_link(root, LinkOptions(
+        endpoint=endpoint, contact=contact, user_agent=user_agent, offline=offline,
+        cache_dir=cache_dir, enrich=enrich, ror_source=ror_source))
+    for line in summary.lines():
+        click.echo(line)
+    if summary.fatal:
+        raise EnvironmentProblem(f"Wikidata could not be used: {summary.fatal}",
+                                 fix="Decisions were kept. Run again later, or with --offline.")
 
 # --- publish: diff, load ---------------------------------------------------------------------
-# (diff and load commands: pipeline.publish / pipeline.load)
+@main.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for programs.")
+def diff(old: Path, new: Path, fmt: str) -> None:
+    """What changed from release OLD to release NEW: triples added and removed, grouped by
+    entity; new, changed and retired entities. OLD and NEW are release directories or dump
+    files in any RDF format (by extension: .ttl .nt .nq .trig .jsonld .rdf, optionally .gz)."""
+    from .diff import run_diff
+
+    click.echo(run_diff(old, new, fmt), nl=False)
+
+
+@main.command()
+@click.argument("release", type=click.Path(path_type=Path), default=Path("output"))
+@click.option("--endpoint", required=True,
+              help="The store's Graph Store HTTP Protocol endpoint, e.g. "
+                   "http://127.0.0.1:7878/store (Oxigraph); see docs/loading.md.")
+@click.option("--graph", default=None, help="Load into this named graph (replacing it) "
+                                            "instead of the default graph.")
+@click.option("--per-source", is_flag=True,
+              help="Load the named graphs of the N-Quads dump: one per source and one for "
+                   "the description, each replacing the graph of that name.")
+@click.option("--format", "fmt", type=click.Choice(["turtle", "ntriples", "jsonld", "nquads",
+                                                     "trig"]),
+              default=None, help="Which dump of the release to send (default: turtle, or "
+                                 "nquads with --per-source).")
+@click.option("--timeout", type=float, default=300.0, show_default=True,
+              help="Seconds to wait for the store's answer to each upload.")
+def load(release: Path, endpoint: str, graph: str | None, per_source: bool, fmt: str | None,
+         timeout: float) -> None:
+    """Push RELEASE (a release directory, default output/, or a dump file) into a SPARQL
+    store with HTTP PUT, replacing the target graph(s): reloading is idempotent."""
+    from .load import load_release
+
+    result = load_release(release, endpoint, graph=graph, per_source=per_source, fmt=fmt,
+                          timeout=(10.0, timeout))
+    for line in result.lines():
+        click.echo(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import IssueList
-from .yamlfile import YamlDocument, dotted, load_yaml
+from .yamlfile import YamlDocument, dotted, load_yaml, relative
 
 RECORDS_DIR = Path("data/records")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -98,7 +98,15 @@ def _check_duration(value: str) -> str:
     return value
 
 
+# names texts use for a currency that look like a code but are not ISO 4217 codes
+NOT_ISO_4217 = {"RMB": "CNY", "UKP": "GBP", "NTD": "TWD", "NTS": "TWD", "YEN": "JPY",
+                "EUD": "EUR", "STG": "GBP", "US$": "USD", "HK$": "HKD"}
+
+
 def _check_currency(value: str) -> str:
+    if value.upper() in NOT_ISO_4217:
+        raise ValueError(f"{value!r} is not an ISO 4217 code: write "
+                         f"{NOT_ISO_4217[value.upper()]} (and keep {value!r} in `stated_as`)")
     if not re.fullmatch(r"[A-Z]{3}", value):
         raise ValueError(f"{value!r} is not an ISO 4217 code: write e.g. GBP, CNY, USD")
     return value
@@ -196,7 +204,7 @@ class Record(Model):
     def references(self) -> list[tuple[str, int | None, str]]:
         """(field, index or None, id) for every id this record points at."""
         refs: list[tuple[str, int | None, str]] = []
-        for name, expected in self.reference_fields.items():
+        for name in self.reference_fields:
             value = getattr(self, name, None)
             if isinstance(value, list):
                 refs.extend((name, i, v) for i, v in enumerate(value))
@@ -364,6 +372,11 @@ class Where:
             field_path = tuple(_split_field(field_path))
         return self.doc.line((*self.path, *field_path))
 
+    def field_column(self, field_path: tuple | str) -> int:
+        if isinstance(field_path, str):
+            field_path = tuple(_split_field(field_path))
+        return self.doc.column((*self.path, *field_path))
+
     def field_name(self, field_path: tuple | str) -> str:
         if isinstance(field_path, str):
             field_path = tuple(_split_field(field_path))
@@ -391,6 +404,9 @@ class RecordSet:
     records: dict[str, Record] = field(default_factory=dict)
     where: dict[str, Where] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    # ids of records that failed the schema (already reported): references to them are not
+    # reported again as "unknown id", and their IRIs still count as present for the register
+    failed: dict[str, Where] = field(default_factory=dict)
 
     def of(self, cls: type[Record]) -> list[Record]:
         return [r for r in self.records.values() if isinstance(r, cls)]
@@ -424,10 +440,35 @@ def load_records(root: Path, issues: IssueList | None = None,
     for path in files if files is not None else record_files(root):
         doc = load_yaml(path, root, issues)
         if doc is None:
+            # the file's problem is reported; its ids still count as known, so records
+            # elsewhere that point at them do not each add an "unknown id" error
+            rel = relative(path, root)
+            for rid, line in salvage_ids(path):
+                result.failed.setdefault(
+                    rid, Where(rel, line, (), YamlDocument(rel, None, {(): (line, 1)})))
             continue
         result.files.append(doc.rel_path)
         _load_document(doc, result, issues)
     return result
+
+
+_ID_LINE = re.compile(r"""^\s*(?:-\s+)?id:\s*["']?([a-z][a-z0-9-]*)["']?\s*(?:#.*)?$""")
+
+
+def salvage_ids(path: Path) -> list[tuple[str, int]]:
+    """(id, line) of the `id: x` lines of a file YAML could not read (best effort)."""
+    try:
+        if path.stat().st_size > 50 * 1024 * 1024:
+            return []
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    out = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        m = _ID_LINE.match(line)
+        if m and ID_PATTERN.match(m.group(1)) and len(m.group(1)) <= ID_MAX:
+            out.append((m.group(1), number))
+    return out
 
 
 def _load_document(doc: YamlDocument, result: RecordSet, issues: IssueList) -> None:
@@ -468,15 +509,17 @@ def _load_record(doc: YamlDocument, cls: type[Record], path: tuple, item: Any,
     except ValidationError as err:
         record_id = item.get("id") if isinstance(item.get("id"), str) else ""
         for error in err.errors():
-            issues.add(*_locate_error(doc, cls, path, item, error), record_id=record_id,
-                       code="schema")
+            located = _locate_error(doc, cls, path, item, error)
+            issues.add(*located[:5], column=located[5], record_id=record_id, code="schema")
+        if record_id and ID_PATTERN.match(record_id):
+            result.failed.setdefault(record_id, Where(rel, line, path, doc))
         return
     where = Where(rel, line, path, doc)
     if record.id in result.records:
         first = result.where[record.id]
         issues.add(rel, where.field_line("id"), where.field_name("id"),
-                   f"Duplicate id {record.id!r}: already used by the {result.records[record.id].kind}"
-                   f" record at {first.file}:{first.line}.",
+                   f"Duplicate id {record.id!r}: already used by the "
+                   f"{result.records[record.id].kind} record at {first.file}:{first.line}.",
                    "Ids are unique across all files: if it is the same thing, merge the two "
                    "records (keep both spellings as alt_labels); otherwise choose another id.",
                    code="duplicate-id", record_id=record.id)
@@ -486,8 +529,17 @@ def _load_record(doc: YamlDocument, cls: type[Record], path: tuple, item: Any,
 
 
 def _locate_error(doc: YamlDocument, cls: type[Record], path: tuple, item: dict,
-                  error: dict) -> tuple[str, int, str, str, str]:
-    """Turn one pydantic error into (file, line, field, message, fix)."""
+                  error: dict) -> tuple[str, int, str, str, str, int]:
+    """Turn one pydantic error into (file, line, field, message, fix, column)."""
+    file, line, field_name, message, fix = _describe_error(doc, cls, path, item, error)
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+    at = (*path, *loc) if error["type"] != "missing" else (*path, *loc[:-1])
+    column = doc.column(at) if doc.line(at) == line else 0
+    return file, line, field_name, message, fix, column
+
+
+def _describe_error(doc: YamlDocument, cls: type[Record], path: tuple, item: dict,
+                    error: dict) -> tuple[str, int, str, str, str]:
     loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
     # pydantic adds validator names such as 'function-after[...]' to loc; drop them
     field_path = (*path, *loc)
@@ -522,8 +574,8 @@ def _locate_error(doc: YamlDocument, cls: type[Record], path: tuple, item: dict,
                 f"Give `{name}` a value in quotes, e.g. {name}: \"...\".")
     if kind == "value_error":
         reason = msg.removeprefix("Value error, ")
-        return (doc.rel_path, line, field_name, f"`{name}` {reason}." if not reason.startswith("'") else f"{reason}.",
-                _value_fix(str(name)))
+        text = f"{reason}." if reason.startswith("'") else f"`{name}` {reason}."
+        return (doc.rel_path, line, field_name, text, _value_fix(str(name)))
     shown_value = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
     return (doc.rel_path, line, field_name, f"{msg}{shown_value}.",
             f"Fix `{name}` as docs/records.md describes.")

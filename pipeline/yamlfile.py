@@ -13,6 +13,7 @@ being silently accepted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class YamlDocument:
     rel_path: str
     data: Any
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    alias_marks: list = field(default_factory=list, repr=False)
 
     def line(self, path: Path_) -> int:
         """1-based line of the value at `path`, or of its nearest parent that has one."""
@@ -77,7 +79,7 @@ def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = 
                    "Check that the file exists and is readable.")
         return None
     if size > MAX_FILE_BYTES:
-        issues.add(rel, 0, "(file)",
+        issues.add(rel, 1, "(file)",
                    f"The file is {size / 1e6:.1f} MB; record files may be at most "
                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB.",
                    "Split the records over several files in data/records/ (e.g. one per source).")
@@ -103,12 +105,24 @@ def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = 
         issues.add(rel, 1, "(file)", "The file is empty (or holds only comments).",
                    "Add records to it, or delete the file.")
         return None
-    for number, line_text in enumerate(text.splitlines(), start=1):
+    # split on "\n" only, as editors number lines (str.splitlines would also split on
+    # U+2028, U+0085, form feeds, ...)
+    for number, line_text in enumerate(text.split("\n"), start=1):
         indent = line_text[: len(line_text) - len(line_text.lstrip(" \t"))]
         if "\t" in indent:
             issues.add(rel, number, "(indentation)", "A tab is used for indentation.",
                        "YAML indentation must be spaces: replace the tab with spaces.",
-                       column=indent.index("\t") + 1)
+                       column=indent.index("\t") + 1, code="yaml-tab")
+            return None
+        bad = _BAD_CHARACTER.search(line_text)
+        if bad:
+            char = bad.group()
+            issues.add(rel, number, "(text)",
+                       f"The line holds the invisible character U+{ord(char):04X} "
+                       f"({_character_name(char)}) at column {bad.start() + 1}.",
+                       "Delete it (most editors show it only with 'show invisibles'); if it "
+                       "stands for a line break or space, type a plain one.",
+                       column=bad.start() + 1, code="yaml-control-character")
             return None
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
@@ -121,7 +135,9 @@ def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = 
                    _syntax_fix(problem), column=column, code="yaml-syntax")
         return None
     except yaml.YAMLError as err:
-        issues.add(rel, 0, "(syntax)", f"YAML error: {err}.",
+        position = getattr(err, "position", None)  # ReaderError: a code point offset
+        line = text[:position].count("\n") + 1 if isinstance(position, int) else 0
+        issues.add(rel, line, "(syntax)", f"YAML error: {err}.",
                    "Fix the YAML syntax (check quotes and indentation).", code="yaml-syntax")
         return None
     if len(nodes) != 1:
@@ -130,13 +146,33 @@ def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = 
         return None
     doc = YamlDocument(rel, None)
     before = len(issues.items)
+    # composing resolves an alias to its anchor's node and forgets where the alias was; the
+    # parser's events still know, in document order (the order _to_python walks in)
+    doc.alias_marks = ([e.start_mark for e in yaml.parse(text, Loader=_Loader)
+                        if isinstance(e, yaml.AliasEvent)] if "*" in text else [])
     doc.data = _to_python(nodes[0], (), doc, issues, set())
     if len(issues.items) > before:
         return None
     return doc
 
 
+# Characters YAML would take as line breaks where editors see none (U+0085, U+2028, U+2029,
+# a lone carriage return), and every other C0/C1 control character except tab and newline:
+# each would silently cut or shift a value, or make YAML's line numbers disagree with the
+# editor's.
+_BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]|\r(?!$)")
+
+
+def _character_name(char: str) -> str:
+    import unicodedata
+
+    return unicodedata.name(char, "control character").lower()
+
+
 def _syntax_fix(problem: str) -> str:
+    if "invalid Unicode character escape" in problem:
+        return ("A \\uD800-\\uDFFF escape is half of a UTF-16 pair, not a character: type "
+                "the character itself (the file is UTF-8).")
     if "mapping values are not allowed" in problem:
         return "A value contains ': '. Put the whole value in double quotes."
     if "found character" in problem and "cannot start any token" in problem:
@@ -154,13 +190,18 @@ def _to_python(node: yaml.Node, path: tuple, doc: YamlDocument, issues: IssueLis
     if not isinstance(node, yaml.ScalarNode):
         # yaml.compose hands back the same node object for an alias and its anchor
         if id(node) in seen:
-            issues.add(doc.rel_path, node.start_mark.line + 1, _dotted(path),
+            mark = doc.alias_marks.pop(0) if doc.alias_marks else node.start_mark
+            doc.positions[path] = (mark.line + 1, mark.column + 1)
+            issues.add(doc.rel_path, mark.line + 1, _dotted(path),
                        "YAML anchors and aliases (&name / *name) are not allowed.",
-                       "Write the values out in full: records must read on their own.")
+                       "Write the values out in full: records must read on their own.",
+                       column=mark.column + 1, code="yaml-alias")
             return None
         seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
-        if node.style is None and node.value in NULLS:
+        # a plain (unquoted) empty value, ~ or null means "no value"; the C parser gives plain
+        # scalars style '' and the pure-Python one None
+        if not node.style and node.value in NULLS:
             return None
         return node.value
     if isinstance(node, yaml.SequenceNode):
