@@ -1,0 +1,146 @@
+"""`healthcoop new-source FILE`: a new source text registered end to end, or nothing at all."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.newsource import register_source, slug
+from pipeline.sources import load_sources
+from pipeline.validate import validate_project
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+TEXT = ("Ministers agree on rare disease cooperation\n\n"
+        "Harbour City, 2024.06.01. The two ministries signed an agreement on rare diseases.\n")
+
+
+def make_mini_project(dest: Path) -> Path:
+    """A private copy of the mini project with the repository's real ontology and shapes."""
+    shutil.copytree(TESTS / "fixtures" / "mini_project", dest)
+    for part in ("ontology", "shapes"):
+        shutil.copytree(ROOT / part, dest / part)
+    if not (dest / "data" / "dataset.yaml").exists():
+        shutil.copy(ROOT / "data" / "dataset.yaml", dest / "data" / "dataset.yaml")
+    return dest
+
+
+@pytest.fixture
+def mini(tmp_path) -> Path:
+    return make_mini_project(tmp_path / "project")
+
+
+def state(root: Path) -> dict[str, bytes]:
+    data = root / "data"
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(data.rglob("*")) if p.is_file()}
+
+
+def _text_file(tmp_path: Path, content: bytes | str = TEXT, name: str = "release.txt") -> Path:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def test_registers_a_source_end_to_end(mini, tmp_path):
+    """The text is archived byte for byte under a name with its hash, the registry gets an
+    entry appended as text (its comments and every earlier byte unchanged), a records
+    skeleton is written, and the project still validates (the new source's IRI is the one
+    warning: it is not registered yet)."""
+    registry_before = (mini / "data/sources.yaml").read_bytes()
+    source = _text_file(tmp_path, TEXT.replace("\n", "\r\n"))  # bytes are kept, CRLF and all
+    result = CliRunner().invoke(main, ["new-source", "--root", str(mini), str(source)])
+    assert result.exit_code == 0, result.output
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    archived = mini / "data" / "sources" / f"002_{digest[:16]}.txt"
+    assert archived.read_bytes() == source.read_bytes()
+    registry = (mini / "data/sources.yaml").read_bytes()
+    assert registry.startswith(registry_before)
+    sid = "ministers-agree-on-rare-disease-cooperation"
+    assert f"  - id: {sid}\n" in registry.decode() and f"sha256: {digest}" in registry.decode()
+    assert "title taken from the first line" in result.output
+    skeleton = (mini / "data" / "records" / f"{sid}.yaml").read_text(encoding="utf-8")
+    assert "# agreements:" in skeleton and "agreements: []" not in skeleton
+    sources = load_sources(mini)
+    assert sources[sid].title == "Ministers agree on rare disease cooperation"
+    report = validate_project(mini)
+    assert report.errors == []
+    assert [i.code for i in report.warnings if i.record_id == sid] == ["unregistered-iri"]
+
+
+def test_options(mini, tmp_path):
+    """--id, --title and --language are used as given; the title is written as a YAML
+    string that survives quotes, colons and backslashes."""
+    title = 'The "deal": 5\\6 # not a comment'
+    added = register_source(mini, _text_file(tmp_path), source_id="custom-id-2024",
+                            title=title, language="en-GB")
+    assert added.id == "custom-id-2024" and not added.title_guessed
+    source = load_sources(mini)["custom-id-2024"]
+    assert (source.title, source.language) == (title, "en-GB")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"caf\xe9 au lait\n", "is not UTF-8 (byte 0xe9 on line 1)"),
+    (b"  \n\n", "is empty"),
+])
+def test_refuses_unusable_text(mini, tmp_path, content, message):
+    """Non-UTF-8 (quotes are matched against these bytes) and empty files are refused with
+    exit 1, and nothing in data/ changes."""
+    before = state(mini)
+    result = CliRunner().invoke(main, ["new-source", "--root", str(mini),
+                                       str(_text_file(tmp_path, content))])
+    assert result.exit_code == 1 and message in result.output
+    assert state(mini) == before
+
+
+def test_refuses_duplicate_content(mini, tmp_path):
+    """The same bytes as a registered source are refused, naming that source."""
+    existing = next((mini / "data" / "sources").glob("000_*"))
+    before = state(mini)
+    result = CliRunner().invoke(main, ["new-source", "--root", str(mini), str(existing)])
+    assert result.exit_code == 1
+    assert "same bytes as source 'fixture-dialogue-2024' (data/sources.yaml:5)" in result.output
+    assert state(mini) == before
+
+
+@pytest.mark.parametrize("source_id, message", [
+    ("../../etc/x", "is not a valid id"),
+    ("Has Space", "is not a valid id"),
+    ("fixture-fund-2024", "already registered"),
+    ("li-wen", "already the id of a record (data/records/actors.yaml:12)"),
+])
+def test_refuses_bad_or_taken_ids(mini, tmp_path, source_id, message):
+    """Ids become IRIs and file names: a malformed id, or one a source or record already
+    has, is refused before anything is written (so `../` cannot escape data/records/)."""
+    before = state(mini)
+    result = CliRunner().invoke(main, ["new-source", "--root", str(mini), "--id", source_id,
+                                       str(_text_file(tmp_path))])
+    assert result.exit_code == 1 and message in result.output
+    assert state(mini) == before
+
+
+def test_a_failure_part_way_undoes_everything(mini, tmp_path, monkeypatch):
+    """If the registry does not read back cleanly (or Ctrl-C arrives) after the files were
+    written, every step is undone: archive file, registry and skeleton."""
+    before = state(mini)
+
+    def broken(root, sid):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pipeline.newsource._verify", broken)
+    with pytest.raises(KeyboardInterrupt):
+        register_source(mini, _text_file(tmp_path))
+    assert state(mini) == before
+    assert not [p for p in (mini / "data").rglob(".*tmp*")]
+
+
+def test_slug():
+    assert slug("Ministers agree: 5 billion RMB for “rare” diseases!") == (
+        "ministers-agree-5-billion-rmb-for-rare-diseases")
+    assert slug("2024 visit") == "source-2024-visit"
+    assert len(slug("word " * 40)) <= 60
