@@ -499,7 +499,7 @@ class RorIndex:
         if any(m.exact for m in matches):  # an acronym alone adds only noise then
             matches = [m for m in matches if not m.acronym]
         matches.sort(key=lambda m: (-m.score, m.record.id))
-        return matches[:ROR_MAX_CANDIDATES]
+        return matches  # all of them: rivals count even beyond the ones written
 
     def _score(self, actor: Actor, record: RorRecord, ours: ActorName, theirs: str,
                types: tuple[str, ...], name_score: float, exact: bool, acronym: bool
@@ -564,7 +564,7 @@ def ror_candidates(actor: Actor, index: RorIndex, today: str) -> list[dict]:
     """Review-file candidates from ROR: the ROR ids, and the QIDs their records list."""
     out = []
     matches = index.match(actor)
-    for m in matches:
+    for m in matches[:ROR_MAX_CANDIDATES]:
         record = m.record
         reason = _ror_auto_accept(m, matches)
         cand = {
@@ -1720,7 +1720,8 @@ Registry (ROR, https://ror.org), one JSON object a line, copied byte for byte an
 ROR id. ROR publishes its registry data under CC0 1.0
 (https://creativecommons.org/publicdomain/zero/1.0/).
 
-Where it comes from: an offline copy of ROR records (`{source.name}`, sha256 `{digest}`),
+Where it comes from: an offline copy of ROR records, `{source.name}`
+(sha256 `{digest}`),
 itself taken from the public repository ror-community/ror-records, which keeps the records
 created or changed in each ROR data release; for each ROR id the newest version was kept.
 Each line keeps its `ror_release` (the release it comes from) and `record_path` (where it sits

@@ -14,12 +14,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import rdflib.namespace as ns
 import yaml
 from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
-import rdflib.namespace as ns
 from rdflib.namespace import OWL, PROV, RDF, SKOS
-from wikidata_server import FakeClock, wikidata_server  # noqa: F401 - fixture used by name
+from wikidata_server import FakeClock, running
 
 from pipeline.errors import InvalidData, Severity
 from pipeline.link import (
@@ -91,6 +91,9 @@ organisations:
     label: "Eastvale Institute of Tropical Health"
     type: research-institute
     country: united-kingdom
+    alt_labels:
+      - label: "EITH"
+        kind: acronym
   - id: greenfield-centre
     label: "Greenfield Centre for Genomics"
     type: research-institute
@@ -127,6 +130,13 @@ places:
     alt_labels:
       - label: "UK"
 """
+
+@pytest.fixture
+def wikidata_server():
+    """A fake Wikidata API on 127.0.0.1 for this test (started and stopped around it)."""
+    with running() as server:
+        yield server
+
 
 DATASET = """\
 id: test
@@ -194,7 +204,8 @@ def write_review(root: Path, body: str) -> None:
 
 def test_exact_name_gives_the_right_top_candidate(wikidata_server, tmp_path):
     """Exact label, right type and country: Q900001 is proposed first; its namesake in
-    another country (Q900003) and the same-name publisher (Q900002) are not proposed."""
+    another country (Q900003), the similarly named publisher (Q900002) and a same-name
+    television series in the same country (Q900004) are not proposed."""
     root = make_project(tmp_path)
     run(root, wikidata_server, tmp_path)
     entry = review(root)["northbridge-university"]
@@ -228,7 +239,8 @@ def test_transliterated_name_gives_the_right_top_candidate(wikidata_server, tmp_
                  for r in wikidata_server.requests if r.params["action"] == "wbsearchentities"}
     assert ("李小明", "zh") in languages and ("Xiaoming Li", "en") in languages
     evidence = " | ".join(entry["candidates"][0]["evidence"])
-    assert "position: P39" in evidence
+    assert "position: P39 position held 'Minister of Health of Ruritania'" in evidence
+    assert "+ position 0.05" in evidence
     assert name_similarity("Xiaoming Li", "Lǐ Xiǎomíng") == 100
 
 
@@ -360,17 +372,20 @@ def test_redirected_qid_is_detected_flagged_and_not_published(wikidata_server, t
 
 
 def test_accepted_items_are_checked_afresh_every_run(wikidata_server, tmp_path):
-    """The redirect check does not trust a cached 'found' answer: accepted QIDs are asked
-    again on every online run."""
+    """The merge/deletion check does not trust a cached 'found' answer: an accepted QID is
+    asked again on every online run, even when its search answer comes from the cache."""
     root = make_project(tmp_path)
-    write_review(root, ACCEPTED_60)
     run(root, wikidata_server, tmp_path)
-    asked = [r for r in wikidata_server.requests if r.params["action"] == "wbgetentities"
-             and "Q900060" in r.params["ids"].split("|")]
+    decide(root, "northbridge-university", "Q900001", "accepted")
+
+    def asked() -> int:
+        return sum(1 for r in wikidata_server.requests if r.params["action"] == "wbgetentities"
+                   and "Q900001" in r.params["ids"].split("|"))
+
     run(root, wikidata_server, tmp_path)
-    asked_again = [r for r in wikidata_server.requests if r.params["action"] == "wbgetentities"
-                   and "Q900060" in r.params["ids"].split("|")]
-    assert len(asked_again) == len(asked) + 1
+    before = asked()
+    run(root, wikidata_server, tmp_path)
+    assert asked() == before + 1
 
 
 def test_deleted_qid_is_flagged(wikidata_server, tmp_path):
@@ -390,7 +405,8 @@ def test_accepted_decisions_survive_reruns(wikidata_server, tmp_path):
     runs; undecided proposals are refreshed; a run over unchanged inputs changes nothing."""
     root = make_project(tmp_path)
     run(root, wikidata_server, tmp_path)
-    decide(root, "northbridge-university", "Q900001", "accepted")
+    decide(root, "northbridge-university", "Q900001", "accepted",
+           extra="checked_revision: '2999999'")  # the revision the reviewer looked at
     decide(root, "john-carter", "Q900041", "rejected", extra="note: not the surgeon")
     decide(root, "john-carter", "Q900042", "accepted",
            extra="match_type: close\nmatch_reason: \"same person, item also covers his firm\"")
@@ -399,6 +415,7 @@ def test_accepted_decisions_survive_reruns(wikidata_server, tmp_path):
     nb = entries["northbridge-university"]["candidates"][0]
     assert (nb["decision"], nb["reviewer"], nb["decision_date"]) == \
         ("accepted", "Test Reviewer", "2026-11-20")
+    assert nb["checked_revision"] == "2999999"  # what was checked stays what was checked
     jc = {c["target"]: c for c in entries["john-carter"]["candidates"]}
     assert jc["Q900041"]["decision"] == "rejected" and jc["Q900041"]["note"] == \
         "not the surgeon"
@@ -632,7 +649,7 @@ def test_wikidata_text_is_escaped_wherever_it_goes(wikidata_server, tmp_path):
     run(root, wikidata_server, tmp_path)
     decide(root, "evil-clinic", "Q900081", "accepted")
     run(root, wikidata_server, tmp_path, enrich=True)
-    hostile = 'Evil <script>alert("x")</script> Clinic'
+    hostile = 'Evil <script>alert("x")</script>\nClinic'
     description = 'says "hello"\nthen\tleaves\x1b[31m'
     raw = (root / REVIEW_FILE).read_text("utf-8")
     assert "\x1b" not in raw and "\t" not in raw
@@ -643,7 +660,7 @@ def test_wikidata_text_is_escaped_wherever_it_goes(wikidata_server, tmp_path):
     lines = [line for line in tsv.read_text("utf-8").split("\n") if line and line[0] != "#"]
     assert {len(line.split("\t")) for line in lines} == {len(SSSOM_COLUMNS)}
     row = next(line for line in lines if "wikidata:Q900081" in line)
-    assert hostile in row
+    assert 'Evil <script>alert("x")</script>\\nClinic' in row
     # RDF: serialised and parsed back, the literal is unchanged
     graph = Graph()
     for triple in [*link_triples(root), *enrichment_triples(root)]:
@@ -652,9 +669,13 @@ def test_wikidata_text_is_escaped_wherever_it_goes(wikidata_server, tmp_path):
         back = Graph().parse(data=graph.serialize(format=fmt), format=fmt)
         assert (HCID["evil-clinic"], SKOS.altLabel, Literal(hostile, lang="en")) in back
         assert (HCID["evil-clinic"], SKOS.altLabel, Literal("邪恶<script>诊所", lang="zh")) in back
-    # terminal
+    # terminal: nothing printed can move the cursor, recolour or break a line
     shown = terminal_safe(description)
     assert "\x1b" not in shown and "\n" not in shown and "\\x1b" in shown
+    from pipeline.link import LinkSummary
+
+    lines = LinkSummary(fatal=f"error 'x': {description}", redirected=[hostile]).lines()
+    assert not any(ch in line for line in lines for ch in "\x1b\n\t")
 
 
 def test_enrichment_labels_carry_provenance(wikidata_server, tmp_path):
@@ -727,6 +748,14 @@ def test_ror_record_listing_several_qids_proposes_them(tmp_path):
     assert targets(entry, "accepted") == ["https://ror.org/0fake0c03"]
     assert sorted(targets(entry, "proposed")) == ["Q900502", "Q900503"]
     assert entry["status"] == "ambiguous"
+
+
+def test_an_acronym_adds_nothing_once_the_full_name_matched(tmp_path):
+    """'EITH' is also another GB record's acronym; with the full name matched exactly, that
+    acronym-only match is noise and is not proposed."""
+    root = make_project(tmp_path, ROR_ACTORS)
+    ror_run(root, FIXTURES / "ror" / "ror-sample.jsonl")
+    assert "https://ror.org/0fake0j10" not in targets(review(root)["eastvale-institute"])
 
 
 def test_one_word_apart_is_not_a_ror_match(tmp_path):

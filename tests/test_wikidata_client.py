@@ -12,14 +12,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from wikidata_server import (  # noqa: F401 - the fixture is used by name
-    MALFORMED,
-    FakeClock,
-    maxlag,
-    slow,
-    status,
-    wikidata_server,
-)
+from wikidata_server import MALFORMED, FakeClock, maxlag, running, slow, status
 
 from pipeline.errors import EnvironmentProblem
 from pipeline.wikidata import (
@@ -34,6 +27,13 @@ from pipeline.wikidata import (
 )
 
 UA = "healthcoop-linker-test/0.1 (https://example.org/healthcoop-tests) python-requests"
+
+
+@pytest.fixture
+def wikidata_server():
+    """A fake Wikidata API on 127.0.0.1 for this test (started and stopped around it)."""
+    with running() as server:
+        yield server
 
 
 def make_client(server, tmp_path, **kwargs) -> WikidataClient:
@@ -297,7 +297,7 @@ def test_corrupt_cache_entry_is_discarded_and_refetched(wikidata_server, tmp_pat
     damage(path)
     again = make_client(wikidata_server, tmp_path)
     result = again.search("Northbridge University")
-    assert [h.id for h in result.hits] == ["Q900001", "Q900003", "Q900002"]
+    assert [h.id for h in result.hits] == ["Q900001", "Q900003", "Q900002", "Q900004"]
     assert len(wikidata_server.requests) == 2
     assert again.cache.discarded and "discarded" in again.cache.discarded[0]
     assert json.loads(path.read_text("utf-8"))["body"]["search"][0]["id"] == "Q900001"

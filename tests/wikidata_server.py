@@ -13,6 +13,7 @@ error body, malformed JSON, or a slow answer that outlasts the client's timeout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -21,8 +22,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wikidata"
 
@@ -77,8 +76,8 @@ class FakeWikidata:
         self._stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever,
+                                        kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -174,9 +173,10 @@ class FakeWikidata:
         return Handler
 
 
-@pytest.fixture
-def wikidata_server() -> Iterator[FakeWikidata]:
-    """A fake Wikidata on 127.0.0.1, started for one test and stopped after it."""
+@contextlib.contextmanager
+def running() -> Iterator[FakeWikidata]:
+    """A fake Wikidata on 127.0.0.1, started on entry and stopped on exit (tests wrap this in
+    a `wikidata_server` fixture)."""
     server = FakeWikidata().start()
     try:
         yield server
