@@ -1,4 +1,4 @@
-"""Benchmark `healthcoop validate`: the real dataset, and a 100x synthetic copy of it.
+"""Benchmark `healthcoop validate` and `healthcoop build`: the real dataset, 10x and 100x copies.
 
 Run with `make bench` (or `python -m benchmarks.run [--copies N] [--whole-graph]`). Each
 measurement runs in a fresh Python process, so its peak resident memory
@@ -77,9 +77,9 @@ def make_synthetic(root: Path, dest: Path, copies: int) -> Path:
     return dest
 
 
-def measure(root: Path, whole_graph: bool) -> dict:
+def measure(root: Path, whole_graph: bool = False, build: bool = False) -> dict:
     """One run in a fresh process: wall time, the validator's own figures, peak RSS."""
-    code = "whole" if whole_graph else "batched"
+    code = "build" if build else "whole" if whole_graph else "batched"
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "benchmarks.run", "--one", str(root), code],
                           cwd=ROOT, capture_output=True, text=True, check=False)
@@ -99,14 +99,31 @@ def one(root: Path, mode: str) -> None:
     started = time.perf_counter()
     if mode == "whole":
         result = _whole_graph(root)
+    elif mode == "build":
+        result = _build(root)
     else:
         report = validate_project(root)
         result = {"errors": len(report.errors), "warnings": len(report.warnings),
                   **report.stats}
-    result["validate_seconds"] = round(time.perf_counter() - started, 2)
+    key = "build_seconds" if mode == "build" else "validate_seconds"
+    result[key] = round(time.perf_counter() - started, 2)
     result["peak_rss_mb"] = peak_rss_mb()
     result["rss_before_mb"] = baseline
     print(json.dumps(result))
+
+
+def _build(root: Path) -> dict:
+    """The whole build (validate, map, write every format, gzip, describe) into a temporary
+    directory; the figures of what it wrote."""
+    from pipeline.build import build_release
+
+    with tempfile.TemporaryDirectory(prefix="healthcoop-bench-build-") as tmp:
+        out = build_release(root, Path(tmp) / "output", register=False)
+        with (out / "healthcoop.nt").open("rb") as nt:
+            triples = sum(1 for _ in nt)
+        sizes = {p.name: p.stat().st_size for p in out.iterdir() if p.is_file()}
+    return {"dump_triples": triples, "nt_mb": round(sizes["healthcoop.nt"] / 2**20, 1),
+            "release_mb": round(sum(sizes.values()) / 2**20, 1)}
 
 
 def _whole_graph(root: Path) -> dict:
@@ -165,7 +182,9 @@ def main() -> None:
         return
     runs: dict[str, dict] = {}
     print("validate: the repository's dataset ...", flush=True)
-    runs["dataset_1x"] = measure(ROOT, whole_graph=False)
+    runs["dataset_1x"] = measure(ROOT)
+    print("build: the repository's dataset ...", flush=True)
+    runs["build_1x"] = measure(ROOT, build=True)
     with tempfile.TemporaryDirectory(prefix="healthcoop-bench-") as tmp:
         for copies in sorted({10, args.copies}):
             print(f"validate: a {copies}x synthetic copy ...", flush=True)
@@ -174,7 +193,9 @@ def main() -> None:
             from pipeline.register import update_register
 
             update_register(project, load_project(project))
-            runs[f"synthetic_{copies}x"] = measure(project, whole_graph=False)
+            runs[f"synthetic_{copies}x"] = measure(project)
+            print(f"build: a {copies}x synthetic copy ...", flush=True)
+            runs[f"build_{copies}x"] = measure(project, build=True)
             if args.whole_graph and copies <= 10:
                 print(f"pyshacl over one graph, {copies}x ...", flush=True)
                 runs[f"whole_graph_{copies}x"] = measure(project, whole_graph=True)
@@ -186,7 +207,8 @@ def main() -> None:
         "machine": machine(),
         "how": "each run in a fresh process; peak RSS from getrusage(RUSAGE_SELF).ru_maxrss; "
                "validate_seconds = validate_project() wall time (load, checks, register, "
-               "mapping, SHACL); shacl_seconds = time inside pyshacl",
+               "mapping, SHACL); shacl_seconds = time inside pyshacl; build_seconds = "
+               "build_release() wall time",
         "runs": runs,
     }
     RESULTS.mkdir(exist_ok=True)
@@ -198,8 +220,12 @@ def main() -> None:
 
 def readme(result: dict) -> str:
     m = result["machine"]
-    rows = []
+    rows, builds = [], []
     for name, run in result["runs"].items():
+        if name.startswith("build_"):
+            builds.append(f"| {name} | {run['dump_triples']} | {run['build_seconds']} | "
+                          f"{run['peak_rss_mb']} | {run['nt_mb']} | {run['release_mb']} |")
+            continue
         rows.append(f"| {name} | {run.get('records', '–')} | {run.get('triples', '–')} | "
                     f"{run.get('batches', '–')} | {run.get('validate_seconds', '–')} | "
                     f"{run.get('shacl_seconds', '–')} | {run.get('peak_rss_mb', '–')} |")
@@ -220,6 +246,13 @@ pyshacl {m.get('pyshacl')}, rdflib {m.get('rdflib')}.
 
 How: {result['how']}. `whole_graph_*` rows (with `--whole-graph`) run pyshacl once over
 one rdflib graph of everything, for comparison with the batched validator.
+
+`healthcoop build` (validate, then map, write Turtle, N-Triples, JSON-LD, N-Quads, TriG,
+gzip, description and checksums) into a temporary directory, each in a fresh process:
+
+| run | triples in the dumps | build s | peak RSS MB | N-Triples MB | release MB |
+|---|---|---|---|---|---|
+{chr(10).join(builds)}
 """
 
 

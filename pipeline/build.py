@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import itertools
 import os
 import shutil
 import tempfile
@@ -26,6 +27,7 @@ from rdflib.namespace import RDF, SKOS
 
 from .checks import check_records, check_sources
 from .errors import EnvironmentProblem, InvalidData, IssueList
+from .link import link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
 from .publish import canonical_triples, publish_release
 from .records import RecordSet, load_records
@@ -83,7 +85,8 @@ def load_project(root: Path) -> LoadedProject:
 def map_project(project: LoadedProject) -> tuple[list, MappingContext]:
     """The dataset's triples, canonically ordered, and the mapping context (origins)."""
     ctx = MappingContext(project.records, project.sources)
-    return canonical_triples(map_dataset(ctx)), ctx
+    triples = itertools.chain(map_dataset(ctx), link_triples(project.root))
+    return canonical_triples(triples), ctx
 
 
 def build_release(root: Path, out_dir: Path | None = None, *,
@@ -113,6 +116,7 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     with staging_directory(out_dir) as staging:
         # the report first, so that the release's SHA256SUMS (written last) covers it
         write_report_files(report, staging)
+        linkset_files(root, staging)
         publish_release(project, triples, staging, previous=previous)
     if register if register is not None else out_dir == (root / "output").resolve():
         update_register(root, project)

@@ -41,6 +41,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from . import __version__
 from .errors import EnvironmentProblem, Issue, IssueList, Severity
+from .link import check_review_file, link_triples
 from .mapping import MappingContext, entity_iri, map_record, map_source
 from .records import Where
 from .vocab import DATASET, HCID, HCTOPIC
@@ -136,6 +137,9 @@ def validate_project(root: Path, *, strict: bool = False) -> ValidationReport:
     project = load_project(root)
     issues = IssueList(list(project.issues.items))
     check_register(project, issues)
+    # "not linked yet" is advice the shapes give at the actor's own record; the review
+    # file's copy of it would only repeat it
+    issues.extend(i for i in check_review_file(root) if i.code != "unlinked")
     shapes = load_shapes(root, issues)
     report = ValidationReport(root, [], strict, project=project)
     if shapes is not None:
@@ -270,9 +274,13 @@ class ShaclRun:
         for source in sorted(self.project.sources.values(), key=lambda s: s.id):
             if source.id not in self._bad:
                 yield source.id, self._map(source.id, map_source, source)
+        # accepted Wikidata/ROR links travel with the actor they belong to
+        links: dict[str, list] = defaultdict(list)
+        for triple in link_triples(self.project.root):
+            links[str(triple[0]).split("#", 1)[0].rsplit("/", 1)[-1]].append(triple)
         for record in self.project.records.sorted():
             if record.id not in self._bad:
-                yield record.id, self._map(record.id, map_record, record)
+                yield record.id, self._map(record.id, map_record, record) + links[record.id]
 
     def _map(self, rid: str, mapper, item) -> list:
         from .publish import to_oxigraph

@@ -59,7 +59,8 @@ def test_jsonld_needs_no_network(release_dir):
     assert isinstance(doc["@context"], dict)
     context_values = json.dumps(doc["@context"])
     assert "@import" not in context_values
-    assert all(not isinstance(v, str) or not v.endswith(".jsonld") for v in doc["@context"].values())
+    assert all(not isinstance(v, str) or not v.endswith(".jsonld")
+               for v in doc["@context"].values())
     # parsing succeeds with pyoxigraph's default (no remote loading) document loader
     assert list(ox.parse(path=str(release_dir / "healthcoop.jsonld"), format=ox.RdfFormat.JSON_LD))
 
@@ -91,7 +92,8 @@ def test_every_quote_is_at_its_offsets(release_dir, dataset_store, project_root)
         source = by_iri[row["source"].value]
         start, end = int(row["start"].value), int(row["end"].value)
         cut = source.text[start:end]
-        assert ftfy.fix_text(cut, uncurl_quotes=False).replace("\u200b", "") == row["exact"].value, (source.id, start)
+        repaired = ftfy.fix_text(cut, uncurl_quotes=False).replace("\u200b", "")
+        assert repaired == row["exact"].value, (source.id, start)
     quotes = {
         (ev.source, normalise_space(ev.quote))
         for record in load_records(project_root).records.values()

@@ -581,7 +581,9 @@ def check_absent(ds: Dataset, fact: dict[str, Any]) -> tuple[bool, str]:
         rows = ds.select("""
             SELECT ?s ?o WHERE {
               ?s owl:sameAs ?o .
-              FILTER NOT EXISTS { ?ev oa:hasBody ?s ; hc:supportsProperty owl:sameAs . }
+              # the reference: the link node (docs/linking.md) naming the target and where
+              # it was seen
+              FILTER NOT EXISTS { ?s hc:link ?l . ?l hc:target ?o ; hc:reference ?ref . }
             } LIMIT 10""")
         found = [f"<{r['s'].value}> owl:sameAs {r['o']}" for r in rows]
     elif what in ("source-date", "source-publisher"):

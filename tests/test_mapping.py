@@ -78,7 +78,8 @@ def _context(*records) -> MappingContext:
 def test_agreement_maps_to_the_documented_triples():
     """An agreement with an amount and one quote: classes with their reused supertypes, the
     amount node with an ISO currency, and a Web Annotation whose offsets were checked by hand
-    (the quote starts at character 61 of TEXT: 7 for "Intro." and the newline, 54 for the company names)."""
+    (the quote starts at character 61 of TEXT: 7 for "Intro." and the newline, 54 for the
+    company names)."""
     assert TEXT[61:111] == QUOTE
     record = Agreement.model_validate({
         "id": "egt-leaguer-fund", "label": "Eight Great Technologies and Leaguer fund",

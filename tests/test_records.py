@@ -45,7 +45,8 @@ def test_impossible_and_malformed_dates(tmp_path, value, message):
 
 
 def test_leap_day_is_a_date(tmp_path):
-    text = "events:\n  - id: ev\n    label: \"E\"\n    type: meeting\n    date:\n      value: 2020-02-29\n"
+    text = ("events:\n  - id: ev\n    label: \"E\"\n    type: meeting\n    date:\n"
+            "      value: 2020-02-29\n")
     records, issues = _records(tmp_path, {"e.yaml": text})
     assert issues == [] and records.records["ev"].date.value == "2020-02-29"
 

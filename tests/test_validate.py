@@ -16,12 +16,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pyshacl
 import pytest
+import yaml
 from click.testing import CliRunner
 from rdflib import Graph
 
 from pipeline.build import build_release, load_project
 from pipeline.cli import main
 from pipeline.errors import Issue, IssueList, Severity
+from pipeline.link import link_triples
 from pipeline.mapping import MappingContext, map_dataset
 from pipeline.validate import (
     SH,
@@ -94,6 +96,8 @@ def _whole_graph_results(root: Path, run: ShaclRun) -> set:
     project = load_project(root)
     graph = Graph()
     for triple in map_dataset(MappingContext(project.records, project.sources)):
+        graph.add(triple)
+    for triple in link_triples(root):
         graph.add(triple)
     graph.parse(root / "ontology" / "topics.ttl")
     _conforms, report, _text = pyshacl.validate(graph, shacl_graph=run.shapes, inference="none",
@@ -483,3 +487,18 @@ def test_report_severity_mapping(mini):
     assert shacl and all(r.severity == "Warning" for r in shacl)
     assert all(r.issue.severity == Severity.WARNING for r in shacl)
     assert report.exit_code == 0
+
+
+def test_pull_request_workflow_runs_validation(project_root):
+    """The ready-made GitHub Actions workflow validates on pull requests with annotations,
+    and the commands it runs exist (a renamed option would silently break it)."""
+    workflow = yaml.safe_load((project_root / ".github/workflows/validate.yml").read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert "pull_request" in triggers
+    commands = [step["run"] for job in workflow["jobs"].values() for step in job["steps"]
+                if "run" in step]
+    assert "healthcoop validate --format github" in commands
+    assert "bash .ci/run" in commands
+    result = CliRunner().invoke(main, ["validate", "--root", str(project_root),
+                                       "--format", "github", "--quiet"])
+    assert result.exit_code == 0, result.output
