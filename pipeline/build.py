@@ -14,22 +14,22 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
 from .checks import check_records, check_sources
 from .errors import EnvironmentProblem, InvalidData, IssueList
-from .link import link_triples, linkset_files
+from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
-from .publish import canonical_triples, publish_release
+from .publish import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
 from .records import RecordSet, load_records
 from .sources import SourceText, load_sources
 from .vocab import HCTOPIC
@@ -85,8 +85,21 @@ def load_project(root: Path) -> LoadedProject:
 def map_project(project: LoadedProject) -> tuple[list, MappingContext]:
     """The dataset's triples, canonically ordered, and the mapping context (origins)."""
     ctx = MappingContext(project.records, project.sources)
-    triples = itertools.chain(map_dataset(ctx), link_triples(project.root))
-    return canonical_triples(triples), ctx
+    return canonical_triples(map_dataset(ctx)), ctx
+
+
+def reference_graphs(project: LoadedProject) -> dict[str, Iterable]:
+    """Triples that derive from no one source, by the named graph they are published in:
+    accepted Wikidata/ROR links (data/links.yaml), the topic scheme (so that a consumer who
+    loads only a dump still gets topic labels) and, where `healthcoop link --enrich` stored
+    them, labels from Wikidata with their provenance."""
+    root = Path(project.root)
+    return {
+        LINKS_GRAPH: link_triples(root),
+        TOPICS_GRAPH: ((t.subject, t.predicate, t.object)
+                       for t in ox.parse(path=str(root / TOPICS_FILE), format=ox.RdfFormat.TURTLE)),
+        str(ENRICHMENT_GRAPH): enrichment_triples(root),
+    }
 
 
 def build_release(root: Path, out_dir: Path | None = None, *,
@@ -117,7 +130,8 @@ def build_release(root: Path, out_dir: Path | None = None, *,
         # the report first, so that the release's SHA256SUMS (written last) covers it
         write_report_files(report, staging)
         linkset_files(root, staging)
-        publish_release(project, triples, staging, previous=previous)
+        publish_release(project, triples, staging, previous=previous,
+                        graphs=reference_graphs(project))
     if register if register is not None else out_dir == (root / "output").resolve():
         update_register(root, project)
     return out_dir

@@ -276,7 +276,7 @@ def describe(d: Description) -> list[ox.Triple]:
     add(ds, VOID + "uriSpace", ox.Literal(m.uri_space))
     add(ds, VOID + "uriRegexPattern", ox.Literal(URI_REGEX))
     out.extend(_statistics(ds, d.triples, m.uri_space))
-    out.extend(_subsets(ds, d.graph_sizes))
+    out.extend(_subsets(ds, d.graph_sizes, set(d.sources)))
     out.extend(_files(ds, d.files, m.version))
     return out
 
@@ -333,8 +333,22 @@ def _statistics(ds: ox.NamedNode, triples: list[ox.Triple], uri_space: str
             yield add(ds, VOID + "exampleResource", _n(members[0]))
 
 
-def _subsets(ds: ox.NamedNode, graph_sizes: dict[str, int]) -> Iterable[ox.Triple]:
-    """One void:subset per named graph of the N-Quads and TriG dumps."""
+# named graphs that derive from no one source (pipeline/build.py, `reference_graphs`)
+REFERENCE_GRAPHS = {
+    "links": "Accepted links of actors to Wikidata and ROR, each with its reference, "
+             "reviewer and date (data/links.yaml; every decision is in links.sssom.tsv).",
+    "topics": "The topic concept scheme (SKOS), as in ontology/topics.ttl, so that topic "
+              "labels come with the data.",
+    "wikidata-labels": "English and Chinese labels of linked actors, copied from Wikidata "
+                       "(CC0) by `healthcoop link --enrich`; not from our sources.",
+    "unsourced": "Entities that no source cites and nothing refers to.",
+}
+
+
+def _subsets(ds: ox.NamedNode, graph_sizes: dict[str, int],
+             sources: set[str]) -> Iterable[ox.Triple]:
+    """One void:subset per named graph of the N-Quads and TriG dumps: each source's graph
+    (`dct:source` the source), the reference graphs (described) and the description."""
     for graph, size in sorted(graph_sizes.items()):
         name = graph.rsplit("/", 1)[-1]
         subset = _n(f"{DATASET}#graph-{slug(name)}")
@@ -343,8 +357,10 @@ def _subsets(ds: ox.NamedNode, graph_sizes: dict[str, int]) -> Iterable[ox.Tripl
         yield ox.Triple(subset, _n(RDF + "type"), _n(SD + "NamedGraph"))
         yield ox.Triple(subset, _n(SD + "name"), _n(graph))
         yield ox.Triple(subset, _n(VOID + "triples"), _int(size))
-        if graph.startswith(vocab.BASE + "graph/") and name != "description":
+        if name in sources:
             yield ox.Triple(subset, _n(DCT + "source"), _n(str(vocab.HCID) + name))
+        elif name in REFERENCE_GRAPHS:
+            yield ox.Triple(subset, _n(DCT + "description"), _en(REFERENCE_GRAPHS[name]))
 
 
 def _files(ds: ox.NamedNode, files: list[FileInfo], version: str) -> Iterable[ox.Triple]:

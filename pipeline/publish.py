@@ -6,7 +6,8 @@ In:  the mapped dataset (rdflib or pyoxigraph triples), the project (for `data/d
 Out: the release (README.md, "What `make build` produces"):
 
      healthcoop.{ttl,nt,jsonld}   the data + the dataset description, in the default graph
-     healthcoop.{nq,trig}         the same, one named graph per source + one for the description
+     healthcoop.{nq,trig}         the same, one named graph per source, one per reference
+                                  graph (links, topics, Wikidata labels), one for the description
      *.gz                         each of the five, gzip-compressed (no name, mtime 0)
      context.jsonld               the JSON-LD context on its own
      void.ttl                     the dataset description (DCAT + VoID), complete
@@ -37,7 +38,7 @@ import json
 import re
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,8 @@ Quads = list[ox.Quad]
 GRAPH_BASE = vocab.BASE + "graph/"
 DESCRIPTION_GRAPH = describe.DESCRIPTION_GRAPH
 UNSOURCED_GRAPH = GRAPH_BASE + "unsourced"
+LINKS_GRAPH = GRAPH_BASE + "links"
+TOPICS_GRAPH = GRAPH_BASE + "topics"
 TURTLE_PREFIXES = {**PREFIXES, **describe.EXTRA_PREFIXES}
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -383,12 +386,22 @@ MEDIA_TYPES = {".ttl": "text/turtle", ".rq": "application/sparql-query",
 
 
 def publish_release(project, triples: Iterable, out_dir: Path,
-                    previous: Path | None = None) -> list[Path]:
-    """Everything a release holds, written into `out_dir` (a staging directory)."""
+                    previous: Path | None = None,
+                    graphs: Mapping[str, Iterable] | None = None) -> list[Path]:
+    """Everything a release holds, written into `out_dir` (a staging directory).
+
+    `triples` derive from the sources and are put into their graphs by `assign_graphs`;
+    `graphs` maps the IRI of a named graph to triples that derive from no one source
+    (accepted links, the topic scheme, Wikidata labels), published in that graph. Both are
+    data: the default-graph dumps hold their union."""
     root = Path(project.root)
     meta = describe.load_metadata(root)
-    data = canonical_triples(triples)
-    quads = assign_graphs(data)
+    own = canonical_triples(triples)
+    fixed = {name: canonical_triples(ts) for name, ts in sorted((graphs or {}).items())}
+    data = canonical_triples([*own, *(t for ts in fixed.values() for t in ts)])
+    quads = sorted([*assign_graphs(own),
+                    *(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name))
+                      for name, ts in fixed.items() for t in ts)], key=_quad_key)
     graph_sizes = Counter(q.graph_name.value for q in quads)
 
     # 1. the files that do not embed the description (and any the build wrote before, such

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -808,3 +809,80 @@ def test_cli_link_prints_the_summary(wikidata_server, tmp_path):
     assert "1 ambiguous" in result.output
     assert all(r.headers["User-Agent"] == UA for r in wikidata_server.requests)
     assert re.search(r"\d+ HTTP requests", result.output)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "tests" / "fixtures" / "mini_project"
+ENRICHED_REVIEW = """\
+links:
+- actor: eastvale-digital-health-institute
+  label: Eastvale Digital Health Institute
+  kind: organisation
+  type: research-institute
+  status: linked
+  candidates:
+  - target: Q900001
+    label: Eastvale Digital Health Institute
+    score: '0.950'
+    method: manual
+    match_type: exact
+    reference: https://www.wikidata.org/wiki/Q900001
+    checked_revision: '3000001'
+    retrieved_on: '2026-11-23'
+    decision: accepted
+    reviewer: Test Reviewer
+    decision_date: '2026-11-23'
+    enrichment:
+      revision: '3000001'
+      retrieved_on: '2026-11-23'
+      labels:
+        en: 'Eastvale "Digital" <b>Health</b> Institute'
+        zh: "东谷数字健康研究所\\n<script>"
+"""
+
+
+def test_build_publishes_links_and_wikidata_labels_in_their_own_graphs(tmp_path):
+    """A release keeps what is not ours apart: accepted links in …/graph/links, Wikidata's
+    labels in …/graph/wikidata-labels with provenance, neither in a source's graph; every
+    default-graph dump holds them too, the hostile label intact; the description says what
+    each graph is."""
+    import pyoxigraph as ox
+
+    from pipeline.build import build_release
+
+    root = tmp_path / "project"
+    shutil.copytree(MINI, root)
+    for part in ("ontology", "shapes"):
+        shutil.copytree(ROOT / part, root / part)
+    shutil.copy(ROOT / "data" / "dataset.yaml", root / "data" / "dataset.yaml")
+    (root / REVIEW_FILE).write_text(ENRICHED_REVIEW, "utf-8")
+    out = build_release(root, tmp_path / "out", register=False)
+
+    actor = ox.NamedNode(str(HCID["eastvale-digital-health-institute"]))
+    zh = ox.Literal("东谷数字健康研究所\n<script>", language="zh")
+    en = ox.Literal('Eastvale "Digital" <b>Health</b> Institute', language="en")
+    graphs = {}
+    for quad in ox.parse(path=str(out / "healthcoop.nq"), format=ox.RdfFormat.N_QUADS):
+        graphs.setdefault(quad.graph_name.value.rsplit("/", 1)[-1], set()).add(quad.triple)
+    labels = graphs["wikidata-labels"]
+    assert ox.Triple(actor, ox.NamedNode(str(SKOS.altLabel)), zh) in labels
+    assert ox.Triple(actor, ox.NamedNode(str(SKOS.altLabel)), en) in labels
+    graph = ox.NamedNode("https://w3id.org/healthcoop/graph/wikidata-labels")
+    assert ox.Triple(graph, ox.NamedNode(str(PROV.wasDerivedFrom)),
+                     ox.NamedNode(str(WD.Q900001))) in labels
+    assert ox.Triple(actor, ox.NamedNode(str(OWL.sameAs)),
+                     ox.NamedNode(str(WD.Q900001))) in graphs["links"]
+    for name, triples in graphs.items():
+        if name.startswith("fixture-"):
+            assert not any(t.subject == actor and t.object in (zh, en) for t in triples)
+            assert not any(t.predicate.value == str(OWL.sameAs) for t in triples)
+    every = {t for triples in graphs.values() for t in triples}
+    for name, fmt in (("healthcoop.ttl", ox.RdfFormat.TURTLE),
+                      ("healthcoop.nt", ox.RdfFormat.N_TRIPLES),
+                      ("healthcoop.jsonld", ox.RdfFormat.JSON_LD)):
+        dump = {q.triple for q in ox.parse(path=str(out / name), format=fmt)}
+        assert dump == every, name
+    void = Graph().parse(out / "void.ttl")
+    described = {str(o) for s, o in void.subject_objects(URIRef(
+        "http://purl.org/dc/terms/description")) if "graph-" in str(s)}
+    assert any("Wikidata" in d and "CC0" in d for d in described), described

@@ -235,15 +235,23 @@ def test_counts_match_the_data(void, data_triples):
 # --- named graphs, blank nodes, Turtle syntax ------------------------------------------------
 
 def test_named_graphs_one_per_source_plus_description(quads, data_triples):
-    """N-Quads/TriG: one graph per source and one for the description; every data triple
-    is in at least one source graph, and the graphs hold nothing else. Fails when the graph
-    assignment loses triples or invents graphs."""
+    """N-Quads/TriG: one graph per source, one for the accepted links, one for the topic
+    scheme (no Wikidata labels: nothing was enriched) and one for the description; every
+    data triple is in at least one of them, and the graphs hold nothing else. The links are
+    in no source's graph, the topic scheme's triples are exactly ontology/topics.ttl. Fails
+    when the graph assignment loses triples or invents graphs."""
     sources = yaml.safe_load((ROOT / "data/sources.yaml").read_text(encoding="utf-8"))
-    expected = {f"https://w3id.org/healthcoop/graph/{s['id']}" for s in sources["sources"]}
+    base = "https://w3id.org/healthcoop/graph/"
+    expected = {f"{base}{s['id']}" for s in sources["sources"]}
     graphs = {q.graph_name.value for q in quads}
-    assert graphs == expected | {DESCRIPTION_GRAPH}
-    in_sources = {triple(q) for q in quads if q.graph_name.value != DESCRIPTION_GRAPH}
-    assert in_sources == data_triples
+    assert graphs == expected | {DESCRIPTION_GRAPH, base + "links", base + "topics"}
+    in_graphs = {triple(q) for q in quads if q.graph_name.value != DESCRIPTION_GRAPH}
+    assert in_graphs == data_triples
+    topics = {triple(q) for q in quads if q.graph_name.value == base + "topics"}
+    assert topics == {triple(t) for t in ox.parse(path=str(ROOT / "ontology/topics.ttl"),
+                                                  format=ox.RdfFormat.TURTLE)}
+    sameas = [q for q in quads if q.predicate.value == "http://www.w3.org/2002/07/owl#sameAs"]
+    assert sameas and {q.graph_name.value for q in sameas} == {base + "links"}
 
 
 def test_graph_rule_evidence_and_sources(quads):

@@ -114,6 +114,10 @@ def test_agreements_by_topic_and_year(answers):
     assert by_topic["traditional-chinese-medicine"] == {("2024", 1)}
     assert by_topic["antimicrobial-resistance"] == {("2018", 1)}
     assert all(int(r["agreements"]) >= 1 for r in rows)
+    # topic labels come with the dumps (ontology/topics.ttl)
+    labels = {r["topic"].rsplit("/", 1)[-1]: r.get("topicLabel") for r in rows}
+    assert labels["traditional-chinese-medicine"] == "traditional Chinese medicine"
+    assert labels["antimicrobial-resistance"] == "antimicrobial resistance"
 
 
 # every pair of parties, from the source texts: 001's "List of Signings" and "Other
