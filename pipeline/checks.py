@@ -46,6 +46,7 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
         if topics is not None:
             _check_topics(record, topics, add)
         _check_dates(record, add)
+        _check_personal_data(record, add)
         _check_amount(record, sources, add)
         _check_retirement(record, records, add)
 
@@ -145,9 +146,35 @@ def _check_evidence(record: Record, sources: dict[str, SourceText], add) -> None
                 severity=Severity.WARNING, code="alt-label-not-in-source")
 
 
+def _check_personal_data(record: Record, add) -> None:
+    """No e-mail address or phone number in any text the dataset would publish (labels,
+    notes, purposes, ...); quotes are checked with their evidence."""
+    def walk(value, path: str):
+        if isinstance(value, str):
+            if _has_contact_details(value):
+                yield path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, f"{path}.{key}" if path else key)
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                yield from walk(item, f"{path}[{i}]")
+
+    for path in walk(record.model_dump(exclude={"evidence", "id"}), ""):
+        add(path, "The text contains an e-mail address or phone number.",
+            "Leave personal contact details out of the records: they are never published.",
+            code="personal-data")
+
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# a phone number is told apart from dates, amounts and years by its international prefix
+# or by a cue word before it ("Tel: 2961 8989", "+852 2961 8989")
+PHONE = re.compile(r"(?:\+|\b(?:tel|telephone|phone|fax|mobile)\b\.?:?\s*)\(?\d[\d ()-]{5,}\d",
+                   re.IGNORECASE)
+
+
 def _has_contact_details(text: str) -> bool:
-    return bool(re.search(r"[\w.+-]+@[\w-]+\.[\w.-]+", text)
-                or re.search(r"\+?\d[\d ()-]{8,}\d", text))
+    return bool(EMAIL.search(text) or PHONE.search(text))
 
 
 def _check_topics(record: Record, topics: set[str], add) -> None:

@@ -3,6 +3,7 @@ the right characters of the archived sources, and come out byte-identical every 
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -103,6 +104,20 @@ def test_every_quote_is_at_its_offsets(release_dir, dataset_store, project_root)
         by_iri[r["source"].value].text[int(r["start"].value):int(r["end"].value)]))
         for r in rows}
     assert quotes == published
+
+
+def test_no_personal_contact_details_are_published(release_dir, project_root):
+    """data/sources/002 prints two contact e-mail addresses ("contact simon.stewart@cbbc...");
+    the archive keeps them, but no file of the release may contain one (or a phone number)."""
+    from pipeline.checks import EMAIL, PHONE
+
+    archived = (project_root / "data/sources/002_531589a88b1cf46d.txt").read_text("utf-8")
+    assert len(EMAIL.findall(archived)) == 2  # the check below can fail
+    for path in sorted(p for p in release_dir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
+        assert not EMAIL.search(text), (path.name, EMAIL.search(text))
+        assert not PHONE.search(text), (path.name, PHONE.search(text))
 
 
 def _build(root: Path, out: Path, seed: str) -> None:

@@ -128,3 +128,19 @@ def test_stated_currencies():
     assert stated_currencies("over 200 million") == (set(), set())
     assert stated_currencies("5 billion yuan") == ({"CNY"}, set())
     assert stated_currencies("EUROPEAN 5") == (set(), set())  # a word, not "euro"
+
+
+@pytest.mark.parametrize("text, personal", [
+    ("contact chris.cotton@cbbc.org.", True),
+    ("Tel: 2961 8989", True),
+    ("+852 2961 8989", True),
+    ("Telephone: (852) 2961 8989", True),
+    ("2024-09-14", False),            # dates, amounts and runs of years are not phones
+    ("5000000000", False),
+    ("between 2018 2019 2020 2021", False),
+    ("the Hospital Authority (HA)", False),
+])
+def test_contact_details_are_recognised(text, personal):
+    from pipeline.checks import _has_contact_details
+
+    assert _has_contact_details(text) is personal
