@@ -14,6 +14,10 @@ Behaves as Wikidata asks of bots (https://www.mediawiki.org/wiki/API:Etiquette):
 The endpoint, the `requests.Session`, the clock (sleep + now) and the cache directory are
 injected so tests run against a loopback server without sleeping.
 
+Why not urllib3's `Retry`: Wikidata's `maxlag` error comes as HTTP 200 with an error body
+(and its own `Retry-After`), which `Retry` cannot see, and `Retry` sleeps on the real clock,
+so the schedule could not be tested without waiting. The loop here is small and covers both.
+
 Cache: one JSON file per request under `.cache/wikidata/` (git-ignored), named by the
 sha256 of the canonical request (endpoint + sorted parameters, `maxlag` excluded). Files are
 written atomically (temporary file + fsync + `os.replace`). Each entry carries the request
