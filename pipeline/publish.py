@@ -86,7 +86,7 @@ def to_oxigraph(term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
 
 def canonical_triples(triples: Iterable[tuple]) -> Triples:
     """Convert, de-duplicate and sort (by the N-Triples form of subject, predicate, object)."""
-    converted: dict[str, ox.Triple] = {}
+    converted: set[ox.Triple] = set()  # pyoxigraph terms hash and compare by value
     for s, p, o in triples:
         try:
             triple = ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))
@@ -96,8 +96,8 @@ def canonical_triples(triples: Iterable[tuple]) -> Triples:
                 issues=[Issue("(mapping)", 0, str(p), f"Invalid RDF term: {err}",
                               "Check the record that produced this value for invalid characters.")],
             ) from err
-        converted.setdefault(str(triple), triple)
-    return sorted(converted.values(), key=_triple_key)
+        converted.add(triple)
+    return sorted(converted, key=_triple_key)
 
 
 def _triple_key(t: ox.Triple) -> tuple:
@@ -195,7 +195,7 @@ def assign_graphs(triples: Iterable[ox.Triple]) -> Quads:
                 graphs.setdefault(entity, set()).update(inherited)
                 changed = True
 
-    quads: dict[str, ox.Quad] = {}
+    quads: set[ox.Quad] = set()
     for t in triples:
         s = t.subject.value
         if s in quoted:
@@ -205,9 +205,8 @@ def assign_graphs(triples: Iterable[ox.Triple]) -> Quads:
         else:
             names = graphs.get(entity_of(t.subject)) or {UNSOURCED_GRAPH}
         for name in names:
-            quad = ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name))
-            quads.setdefault(str(quad), quad)
-    return sorted(quads.values(), key=_quad_key)
+            quads.add(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)))
+    return sorted(quads, key=_quad_key)
 
 
 def _source_id(iri: str) -> str:
