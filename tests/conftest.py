@@ -42,3 +42,11 @@ def project_copy(tmp_path) -> Path:
         if (ROOT / part).exists():
             shutil.copytree(ROOT / part, dest / part)
     return dest
+
+
+@pytest.fixture
+def mini(tmp_path) -> Path:
+    """A private copy of the small valid project (tests/mini_project.py)."""
+    from mini_project import make_mini_project
+
+    return make_mini_project(tmp_path / "project")

@@ -24,29 +24,18 @@ import pyoxigraph as ox
 import pytest
 import yaml
 from click.testing import CliRunner
+from mini_project import make_mini_project, snapshot
 
 from pipeline.cli import main
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 CASES_DIR = TESTS / "bad_inputs"
-MINI = TESTS / "fixtures" / "mini_project"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expect.yaml").is_file())
 
 
-def make_mini_project(dest: Path) -> Path:
-    """A private copy of the mini project with the repository's real ontology and shapes."""
-    shutil.copytree(MINI, dest)
-    for part in ("ontology", "shapes"):
-        shutil.copytree(ROOT / part, dest / part)
-    if not (dest / "data" / "dataset.yaml").exists():
-        shutil.copy(ROOT / "data" / "dataset.yaml", dest / "data" / "dataset.yaml")
-    return dest
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.relative_to(directory).as_posix(): p.read_bytes()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")

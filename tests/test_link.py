@@ -2,14 +2,13 @@
 
 Wikidata is a fake API on 127.0.0.1 (tests/wikidata_server.py) serving fixture items with
 made-up QIDs (Q900000 range) about fictional actors; ROR is a small fixture file with made-up
-ROR ids. Nothing here reads ../shared or the internet.
+ROR ids. Nothing here reads outside the repository or the internet.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 import rdflib.namespace as ns
 import yaml
 from click.testing import CliRunner
+from mini_project import make_mini_project
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, SKOS
 from wikidata_server import FakeClock, running
@@ -811,8 +811,6 @@ def test_cli_link_prints_the_summary(wikidata_server, tmp_path):
     assert re.search(r"\d+ HTTP requests", result.output)
 
 
-ROOT = Path(__file__).resolve().parent.parent
-MINI = ROOT / "tests" / "fixtures" / "mini_project"
 ENRICHED_REVIEW = """\
 links:
 - actor: eastvale-digital-health-institute
@@ -850,11 +848,7 @@ def test_build_publishes_links_and_wikidata_labels_in_their_own_graphs(tmp_path)
 
     from pipeline.build import build_release
 
-    root = tmp_path / "project"
-    shutil.copytree(MINI, root)
-    for part in ("ontology", "shapes"):
-        shutil.copytree(ROOT / part, root / part)
-    shutil.copy(ROOT / "data" / "dataset.yaml", root / "data" / "dataset.yaml")
+    root = make_mini_project(tmp_path / "project")
     (root / REVIEW_FILE).write_text(ENRICHED_REVIEW, "utf-8")
     out = build_release(root, tmp_path / "out", register=False)
 

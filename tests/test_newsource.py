@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,19 +19,8 @@ TEXT = ("Ministers agree on rare disease cooperation\n\n"
         "Harbour City, 2024.06.01. The two ministries signed an agreement on rare diseases.\n")
 
 
-def make_mini_project(dest: Path) -> Path:
-    """A private copy of the mini project with the repository's real ontology and shapes."""
-    shutil.copytree(TESTS / "fixtures" / "mini_project", dest)
-    for part in ("ontology", "shapes"):
-        shutil.copytree(ROOT / part, dest / part)
-    if not (dest / "data" / "dataset.yaml").exists():
-        shutil.copy(ROOT / "data" / "dataset.yaml", dest / "data" / "dataset.yaml")
-    return dest
 
 
-@pytest.fixture
-def mini(tmp_path) -> Path:
-    return make_mini_project(tmp_path / "project")
 
 
 def state(root: Path) -> dict[str, bytes]:

@@ -3,12 +3,12 @@ fails the build with a clear error; retiring it properly keeps it as a tombstone
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from mini_project import edit, snapshot
 
 from pipeline.build import build_release, load_project
 from pipeline.cli import main
@@ -25,30 +25,12 @@ LI_WEN = ('  - id: li-wen\n    label: "Li Wen"\n    honorific: "Professor"\n    
           'Eastvale Digital Health Institute"\n        supports: [label, honorific]\n\n')
 
 
-def make_mini_project(dest: Path) -> Path:
-    """A private copy of the mini project with the repository's real ontology and shapes."""
-    shutil.copytree(TESTS / "fixtures" / "mini_project", dest)
-    for part in ("ontology", "shapes"):
-        shutil.copytree(ROOT / part, dest / part)
-    if not (dest / "data" / "dataset.yaml").exists():
-        shutil.copy(ROOT / "data" / "dataset.yaml", dest / "data" / "dataset.yaml")
-    return dest
 
 
-@pytest.fixture
-def mini(tmp_path) -> Path:
-    return make_mini_project(tmp_path / "project")
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.relative_to(directory).as_posix(): p.read_bytes()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
 def _subjects(out: Path) -> set[str]:

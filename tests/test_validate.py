@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pyshacl
 import pytest
 import yaml
 from click.testing import CliRunner
+from mini_project import edit, make_mini_project, snapshot
 from rdflib import Graph
 
 from pipeline.build import build_release, load_project
@@ -40,34 +40,15 @@ from pipeline.validate import (
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-MINI = TESTS / "fixtures" / "mini_project"
 DIALOGUE = "data/records/fixture-dialogue-2024.yaml"
 
 
-def make_mini_project(dest: Path) -> Path:
-    """A private copy of the mini project with the repository's real ontology and shapes."""
-    shutil.copytree(MINI, dest)
-    for part in ("ontology", "shapes"):
-        shutil.copytree(ROOT / part, dest / part)
-    if not (dest / "data" / "dataset.yaml").exists():
-        shutil.copy(ROOT / "data" / "dataset.yaml", dest / "data" / "dataset.yaml")
-    return dest
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.relative_to(directory).as_posix(): p.read_bytes()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def mini(tmp_path) -> Path:
-    return make_mini_project(tmp_path / "project")
 
 
 # --- the mini project and the real data are valid -------------------------------------------
