@@ -290,9 +290,9 @@ IMPLIED = _most_specific_classes()
 
 
 def specific_class(types: Iterable[str]) -> str | None:
-    """The record class of an entity: among its types, the one implying the most others."""
-    types = set(types)
-    candidates = [c for c in types if c in IMPLIED and IMPLIED[c] <= types | {c}]
+    """The record class of an entity: among its types, the one implying the most others
+    (hc:BusinessCouncil rather than the hc:Association it implies)."""
+    candidates = [c for c in set(types) if c in IMPLIED]
     if not candidates:
         return None
     return sorted(candidates, key=lambda c: (-len(IMPLIED[c]), c))[0]
