@@ -11,18 +11,29 @@ an IRI (no blank nodes): the dataset is `https://w3id.org/healthcoop/dataset`, a
 that belong to its description are fragments of it (`…/dataset#distribution-healthcoop-ttl`,
 `…/dataset#partition-class-hc-Agreement`, `…/dataset#checksum-healthcoop-ttl`, ...).
 
-The model:
+The model (DCAT-AP 3, DCAT 3 and VoID together):
 
-- `<dataset>` a `dcat:Dataset`, `void:Dataset`: title, description, publisher, licence,
-  rights, keywords, language, `dcat:version`, `dct:issued`, `dct:source` (each archived
-  source), `dct:conformsTo` (the ontology and the shapes), the VoID statistics of the data
-  (triples, entities, classes, properties, class and property partitions), example
-  resources, the URI space and regex, `void:subset` per source graph, `dcat:distribution`
-  per file, `rdfs:seeAlso` per example query, and `dcat:hasCurrentVersion` the version node.
-- `<dataset/VERSION>`: this release as a version: `dcat:version`, `dct:issued`,
-  `dcat:isVersionOf <dataset>`, `dcat:previousVersion <dataset/PREVIOUS>` when there is one.
-- Each file: media type, format, byte size, `spdx:checksum` (SHA-256), download IRI
-  `https://w3id.org/healthcoop/dataset/VERSION/FILE`.
+- `<dataset>` a `dcat:Dataset`, `void:Dataset`: title, description, publisher, contact point,
+  keywords, themes, spatial and temporal coverage, language, access rights, licence, rights,
+  `dcat:version`, `dct:issued`, `prov:wasDerivedFrom` and `dct:relation` each archived
+  source (documents, not datasets: DCAT-AP gives `dct:source` the range `dcat:Dataset`),
+  `dct:conformsTo` the ontology and the shapes (`dct:Standard`), the VoID statistics of the
+  data (triples, entities, classes, properties, class and property partitions), example
+  resources, the URI space and regex, `void:subset` per named graph, `dcat:distribution`
+  per file, `rdfs:seeAlso` per example query, `dcat:hasCurrentVersion` the release.
+- `<dataset/VERSION>`: this release, a `dcat:Dataset` too, with the same DCAT-AP properties,
+  `dcat:isVersionOf <dataset>`, `dcat:previousVersion <dataset/PREVIOUS>` when there is one,
+  and the release's files as its distributions.
+- `<dataset#catalog>` a `dcat:Catalog` listing both; `#publisher` a `foaf:Agent`;
+  `#contact-point` a `vcard:Kind` with a web page (never a personal e-mail or phone);
+  `#temporal` a `dct:PeriodOfTime` from the earliest to the latest agreement or event date.
+- Each file: licence, media type (`dct:MediaType`), format (EU file type,
+  `dct:MediaTypeOrExtent`), compression, byte size, `spdx:checksum` (SHA-256, algorithm
+  typed), download and access IRI `https://w3id.org/healthcoop/dataset/VERSION/FILE`.
+
+Controlled-vocabulary IRIs (EU data themes, languages, access rights, file types; IANA
+media types; SPDX) are typed with the class DCAT-AP expects, so a harvester that does not
+load those vocabularies still validates the description (tests/test_dcat_ap.py).
 """
 
 from __future__ import annotations

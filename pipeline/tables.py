@@ -49,6 +49,7 @@ import pyoxigraph as ox
 
 from . import describe, vocab
 from .dataset_meta import DatasetMeta
+from .errors import InvalidData, Issue
 
 HCID = str(vocab.HCID)
 HC = str(vocab.HC)
@@ -328,7 +329,11 @@ def _short(node) -> str:
         return ""
     value = node.value
     if not value.startswith(HCID) or "#" in value:
-        raise ValueError(f"not an entity IRI: {value}")
+        # the model only points these properties at entities; say so rather than write a
+        # cell whose template would make another IRI
+        raise InvalidData(f"the tables cannot name {value} by an id", issues=[Issue(
+            "(mapping)", 0, "(tables)", f"{value} is not an entity IRI ({HCID}<id>).",
+            "Report this: pipeline/tables.py expects entity IRIs in reference columns.")])
     return value[len(HCID):]
 
 
