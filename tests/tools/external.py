@@ -14,7 +14,8 @@ import pytest
 TOOLS = Path(__file__).resolve().parent
 JENA = TOOLS / "jena"
 OWL_PROFILE = TOOLS / "owl-profile"
-JAVA_DIR = Path(os.environ.get("JENA_JAVA_DIR", "/usr/share/java"))
+JAVA_DIR = Path(os.environ.get("JENA_JAVA_DIR", "/usr/share/java"))  # as tests/tools/jena
+OWLAPI_DIR = Path(os.environ.get("OWLAPI_JAVA_DIR", "/usr/share/java"))  # as owl-profile
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -36,7 +37,7 @@ def jena_present() -> bool:
 def owlapi_present() -> bool:
     """Debian's libowlapi-java, and javac to compile tests/tools/OwlProfile.java."""
     return (bool(shutil.which("java")) and bool(shutil.which("javac"))
-            and (JAVA_DIR / "owlapi-distribution.jar").is_file())
+            and (OWLAPI_DIR / "owlapi-distribution.jar").is_file())
 
 
 def virtuoso_present() -> bool:
