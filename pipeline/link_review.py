@@ -443,6 +443,10 @@ class _Checker:
                      "Check the item; reject the candidate if it is gone.", code="flagged",
                      record_id=rid)
         if kind == "wikidata" and QID_TARGET.match(target):
+            self.linked.add(rid)
+        if kind == "wikidata" and QID_TARGET.match(target) and match_type == "exact":
+            # owl:sameAs twice to one item would make two records one; a broad or close
+            # match to the same item (a part and its whole) may be shared
             other = self.accepted_qids.get(target)
             if other and other != rid:
                 self.add((*cpath, "target"), f"{target} is also accepted for {other!r}: "
@@ -451,7 +455,6 @@ class _Checker:
                          code="duplicate", record_id=rid)
             else:
                 self.accepted_qids[target] = rid
-                self.linked.add(rid)
 
     def evidence(self, path: tuple, value: Any) -> bool:
         if not isinstance(value, list):
