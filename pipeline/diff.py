@@ -177,7 +177,7 @@ def read_dump(file: Path, limit: int = MAX_DUMP_BYTES) -> bytes:
         info = os.fstat(fd)
         _require_regular(file, info)
         if info.st_size > limit:
-            raise _too_large(file, f"is {info.st_size} bytes", limit)
+            raise _too_large(file, f"is {info.st_size} bytes,", limit)
         try:
             data = handle.read(limit + 1)
         except OSError as err:

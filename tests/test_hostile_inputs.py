@@ -3,7 +3,7 @@
 1. A property test: the fake Wikidata (tests/wikidata_server.py) answers with Hypothesis-
    generated JSON values, real answers with parts replaced by wrong types, and raw bytes; the
    client returns a result or raises the project's error family, never anything else, and
-   what it returns is printable. Budget: HEALTHCOOP_FUZZ_EXAMPLES examples (default 60).
+   what it returns is printable. Budget: HEALTHCOOP_FUZZ_EXAMPLES examples (default 200).
 2. `healthcoop diff` and `healthcoop load`, run as real subprocesses, and the reading of
    the previous release by `build --previous`, on every kind of corrupt input: the exit
    code the module docstring of pipeline/diff.py promises (2 environment, 1 invalid data),
@@ -27,13 +27,14 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wikidata_server import FIXTURES, FakeClock, body, running, status
+from wikidata_server import FIXTURES, FakeClock, body, fake_gzip, raw, running, status, truncated
 
 from pipeline.cli import main
 from pipeline.diff import MAX_DUMP_BYTES, write_changes
 from pipeline.errors import HealthcoopError
 from pipeline.terminal import unsafe_character
 from pipeline.wikidata import (
+    QID_PATTERN,
     ResponseCache,
     RetryPolicy,
     WikidataClient,
@@ -46,7 +47,7 @@ from pipeline.wikidata import (
 ROOT = Path(__file__).resolve().parent.parent
 V1 = ROOT / "tests" / "fixtures" / "releases" / "v1"
 UA = "healthcoop-fuzz/0.1 (https://example.org/healthcoop-tests) python-requests"
-FUZZ_EXAMPLES = int(os.environ.get("HEALTHCOOP_FUZZ_EXAMPLES", "60"))
+FUZZ_EXAMPLES = int(os.environ.get("HEALTHCOOP_FUZZ_EXAMPLES", "200"))
 
 # --- 1. the Wikidata client against generated answers -------------------------------------------
 
@@ -66,6 +67,15 @@ JSON_VALUES = st.recursive(
     max_leaves=12)
 
 
+HOSTILE_TEXT = st.one_of(
+    ANY_TEXT,
+    st.builds(lambda head, bad, tail: head + bad + tail,
+              st.sampled_from(["", "Northbridge ", "诺斯"]),
+              st.sampled_from(["\x1b[31m", "\x1b]0;x\x07", "\x9b2J", "\u202e", "\u2066",
+                               "\ud800", "\x00", "\n", "\x7f"]),
+              st.sampled_from(["", " University"])))
+
+
 def _paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
@@ -76,32 +86,63 @@ def _paths(value, prefix=()):
             yield from _paths(item, (*prefix, index))
 
 
+READ_KEYS = {"value", "label", "description", "text", "time", "id", "to"}  # strings we read
+
+
+def _places(base) -> tuple[list, list]:
+    """(places near the top, where a wrong type breaks structure; string leaves, where
+    hostile text hides), so that few examples reach every level."""
+    paths = [p for p in _paths(base) if p]
+    leaves = [p for p in paths if isinstance(_get(base, p), str) and p[-1] in READ_KEYS
+              and "display" not in p]
+    return [p for p in paths if len(p) <= 4], leaves
+
+
+def _get(doc, path):
+    for step in path:
+        doc = doc[step]
+    return doc
+
+
 @st.composite
 def mutated(draw, base):
-    """A real answer with one to three of its parts (at any depth) replaced."""
+    """A real answer with one to three parts replaced: a part near the top by any JSON
+    value (a list where an object belongs, a number where a string belongs, ...), or a
+    string leaf by hostile text."""
     doc = copy.deepcopy(base)
-    paths = [p for p in _paths(base) if p]
+    structural, leaves = _places(base)
     for _ in range(draw(st.integers(1, 3))):
-        *parent_path, last = draw(st.sampled_from(paths))
+        if draw(st.booleans()):
+            path, value = draw(st.sampled_from(structural)), draw(JSON_VALUES)
+        else:
+            path, value = draw(st.sampled_from(leaves)), draw(HOSTILE_TEXT)
         try:
-            parent = doc
-            for step in parent_path:
-                parent = parent[step]
-            parent[last] = draw(JSON_VALUES)
+            parent = _get(doc, path[:-1])
+            if draw(st.integers(0, 4)) == 0 and isinstance(parent, dict):
+                parent.pop(path[-1], None)  # a missing key
+            else:
+                parent[path[-1]] = value
         except (KeyError, IndexError, TypeError):
             pass  # an earlier replacement removed this place
     return doc
 
 
-ANSWERS = st.one_of(
-    mutated(SEARCH_ANSWER).map(lambda v: body(v)),
-    mutated(ENTITIES_ANSWER).map(lambda v: body(v)),
-    JSON_VALUES.map(lambda v: body(v)),
-    st.binary(max_size=300).map(lambda b: body(b)),
+GENERIC_ANSWERS = st.one_of(
+    JSON_VALUES.map(body),
+    st.binary(max_size=300).map(body),
+    st.binary(max_size=300).map(raw),  # not even HTTP
+    st.sampled_from([fake_gzip(), truncated(), raw(b"HTTP/1.1 abc\r\n\r\n")]),
     st.builds(lambda code, after: status(code, Retry_After=after),
               st.sampled_from([301, 404, 429, 500, 503]),
               st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7e),
                       max_size=30)),
+)
+# (look-up, answer): mostly a damaged answer of the look-up's own kind, so that the damage
+# gets past the first checks; sometimes anything at all
+EXCHANGES = st.one_of(
+    st.tuples(st.just("search"), mutated(SEARCH_ANSWER).map(body)),
+    st.tuples(st.just("entities"), mutated(ENTITIES_ANSWER).map(body)),
+    st.tuples(st.sampled_from(["search", "entities"]), GENERIC_ANSWERS),
 )
 
 
@@ -114,10 +155,14 @@ def fuzz_server():
 
 def _all_text(result) -> list[str]:
     if hasattr(result, "hits"):
+        assert all(QID_PATTERN.match(h.id) for h in result.hits)
         return [t for h in result.hits for t in (h.id, h.label, h.description, h.match_type,
                                                   h.match_language, h.match_text, *h.aliases)]
     texts = []
     for res in result.values():
+        assert res.status in ("found", "missing", "redirect")
+        assert res.status == "missing" or QID_PATTERN.match(res.target), res.target
+        assert res.revision is None or type(res.revision) is int
         texts += [res.target, *entity_labels(res.entity).keys(),
                   *entity_labels(res.entity).values(), entity_description(res.entity)]
         texts += [t for pair in entity_aliases(res.entity) for t in pair]
@@ -127,12 +172,13 @@ def _all_text(result) -> list[str]:
 
 @settings(derandomize=True, max_examples=FUZZ_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(answer=ANSWERS, lookup=st.sampled_from(["search", "entities"]))
-def test_client_survives_any_answer(fuzz_server, answer, lookup):
+@given(exchange=EXCHANGES)
+def test_client_survives_any_answer(fuzz_server, exchange):
     """Whatever the server answers (twice: first attempt and retry), the client returns a
     result or raises a HealthcoopError; every text it hands on is printable; the cache it
     wrote reads back. Fails on any other exception: TypeError, KeyError, RecursionError,
     UnicodeEncodeError, requests' or urllib3's."""
+    lookup, answer = exchange
     fuzz_server.reset()
     fuzz_server.script(answer, answer)
     with tempfile.TemporaryDirectory() as tmp:

@@ -555,11 +555,23 @@ def test_drip_in_the_headers_is_cut_too(wikidata_server, tmp_path):
 
 
 def test_answers_are_read_with_a_size_bound(wikidata_server):
-    """http_request reads at most limit + 1 bytes, whatever the server sends."""
-    wikidata_server.script(body(b"x" * 100_000))
+    """http_request stops reading after limit + 1 bytes, whatever the server would send:
+    here 10 MB trickling out a byte per write would take far longer than the deadline."""
+    wikidata_server.script(drip(b"x" * 10_000_000, interval=0))
+    start = time.monotonic()
     answer = http_request(watched_session(), "GET", wikidata_server.url, deadline=5,
                           connect=2, limit=1000)
     assert answer.status == 200 and len(answer.body) == 1001
+    assert time.monotonic() - start < 3
+
+
+def test_false_gzip_is_named_in_the_error(wikidata_server, tmp_path):
+    """When every answer claims gzip and is not, the error says so (what to look at),
+    rather than a generic transfer failure."""
+    client = make_client(wikidata_server, tmp_path, retry=RetryPolicy(max_retries=1))
+    wikidata_server.script(fake_gzip(), fake_gzip())
+    with pytest.raises(WikidataUnavailable, match="could not be decoded"):
+        client.search("Northbridge University")
 
 
 def test_lone_surrogate_in_a_label_is_refused_and_cacheable(wikidata_server, tmp_path):
