@@ -29,6 +29,7 @@ from .checks import check_records, check_sources
 from .errors import EnvironmentProblem, InvalidData, IssueList
 from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
+from .outputs import RELEASE_MARKER, STAGING_MARKER, check_release_target, sweep_leftovers
 from .publish import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
 from .records import RecordSet, load_records
 from .sources import SourceText, load_sources
@@ -116,7 +117,8 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     from .validate import validate_project, write_report_files
 
     root = root.resolve()
-    out_dir = (out_dir or root / "output").resolve()
+    out_dir = check_release_target(out_dir or root / "output", root)
+    sweep_leftovers(out_dir)
     report = validate_project(root)
     if report.errors:
         raise InvalidData(
@@ -132,6 +134,11 @@ def build_release(root: Path, out_dir: Path | None = None, *,
         linkset_files(root, staging)
         publish_release(project, triples, staging, previous=previous,
                         graphs=reference_graphs(project))
+        # the marker says "the build may replace this directory" (outputs.is_release); it
+        # is not part of the data, so SHA256SUMS (written above) does not list it
+        (staging / RELEASE_MARKER).write_text(
+            "This directory is a healthcoop release written by `healthcoop build`; "
+            "the next build may replace it as a whole.\n", encoding="utf-8")
     if register if register is not None else out_dir == (root / "output").resolve():
         update_register(root, project)
     return out_dir
@@ -148,12 +155,16 @@ def staging_directory(out_dir: Path) -> Iterator[Path]:
     with sigint_deferred():  # Ctrl-C between mkdtemp and `try` would leak the directory
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
+            # the pid in the name lets a later build sweep it if this process dies
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-{os.getpid()}-",
+                                            dir=parent))
+            (staging / STAGING_MARKER).write_text("", encoding="utf-8")
         except OSError as err:
             raise EnvironmentProblem(
                 f"cannot create a staging directory in {parent}: {err}") from err
     try:
         yield staging
+        (staging / STAGING_MARKER).unlink()
         os.chmod(staging, 0o755)
         _pause_for_tests()
         with sigint_deferred():  # the swap and the clean-up complete, or never start
