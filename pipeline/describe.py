@@ -11,18 +11,29 @@ an IRI (no blank nodes): the dataset is `https://w3id.org/healthcoop/dataset`, a
 that belong to its description are fragments of it (`…/dataset#distribution-healthcoop-ttl`,
 `…/dataset#partition-class-hc-Agreement`, `…/dataset#checksum-healthcoop-ttl`, ...).
 
-The model:
+The model (DCAT-AP 3, DCAT 3 and VoID together):
 
-- `<dataset>` a `dcat:Dataset`, `void:Dataset`: title, description, publisher, licence,
-  rights, keywords, language, `dcat:version`, `dct:issued`, `dct:source` (each archived
-  source), `dct:conformsTo` (the ontology and the shapes), the VoID statistics of the data
-  (triples, entities, classes, properties, class and property partitions), example
-  resources, the URI space and regex, `void:subset` per source graph, `dcat:distribution`
-  per file, `rdfs:seeAlso` per example query, and `dcat:hasCurrentVersion` the version node.
-- `<dataset/VERSION>`: this release as a version: `dcat:version`, `dct:issued`,
-  `dcat:isVersionOf <dataset>`, `dcat:previousVersion <dataset/PREVIOUS>` when there is one.
-- Each file: media type, format, byte size, `spdx:checksum` (SHA-256), download IRI
-  `https://w3id.org/healthcoop/dataset/VERSION/FILE`.
+- `<dataset>` a `dcat:Dataset`, `void:Dataset`: title, description, publisher, contact point,
+  keywords, themes, spatial and temporal coverage, language, access rights, licence, rights,
+  `dcat:version`, `dct:issued`, `prov:wasDerivedFrom` and `dct:relation` each archived
+  source (documents, not datasets: DCAT-AP gives `dct:source` the range `dcat:Dataset`),
+  `dct:conformsTo` the ontology and the shapes (`dct:Standard`), the VoID statistics of the
+  data (triples, entities, classes, properties, class and property partitions), example
+  resources, the URI space and regex, `void:subset` per named graph, `dcat:distribution`
+  per file, `rdfs:seeAlso` per example query, `dcat:hasCurrentVersion` the release.
+- `<dataset/VERSION>`: this release, a `dcat:Dataset` too, with the same DCAT-AP properties,
+  `dcat:isVersionOf <dataset>`, `dcat:previousVersion <dataset/PREVIOUS>` when there is one,
+  and the release's files as its distributions.
+- `<dataset#catalog>` a `dcat:Catalog` listing both; `#publisher` a `foaf:Agent`;
+  `#contact-point` a `vcard:Kind` with a web page (never a personal e-mail or phone);
+  `#temporal` a `dct:PeriodOfTime` from the earliest to the latest agreement or event date.
+- Each file: licence, media type (`dct:MediaType`), format (EU file type,
+  `dct:MediaTypeOrExtent`), compression, byte size, `spdx:checksum` (SHA-256, algorithm
+  typed), download and access IRI `https://w3id.org/healthcoop/dataset/VERSION/FILE`.
+
+Controlled-vocabulary IRIs (EU data themes, languages, access rights, file types; IANA
+media types; SPDX) are typed with the class DCAT-AP expects, so a harvester that does not
+load those vocabularies still validates the description (tests/test_dcat_ap.py).
 """
 
 from __future__ import annotations
@@ -37,10 +48,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import vocab
+from .dataset_meta import DATASET_FILE, DatasetMeta, check_dataset_metadata
 from .errors import InvalidData, IssueList
-from .yamlfile import load_yaml
 
-DATASET_FILE = Path("data/dataset.yaml")
+__all__ = ["DatasetMeta", "Description", "FileInfo", "check_dataset_metadata", "describe",
+           "load_metadata"]
 DATASET = vocab.DATASET  # https://w3id.org/healthcoop/dataset
 DESCRIPTION_GRAPH = vocab.BASE + "graph/description"
 ONTOLOGY_DEFAULT = vocab.BASE + "ontology"
@@ -60,11 +72,13 @@ FOAF = "http://xmlns.com/foaf/0.1/"
 SD = "http://www.w3.org/ns/sparql-service-description#"
 SCHEMA = str(vocab.SCHEMA)
 PROV = "http://www.w3.org/ns/prov#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
 FORMATS = "http://www.w3.org/ns/formats/"
 IANA = "https://www.iana.org/assignments/media-types/"
 
 # the prefixes the description uses beyond vocab.PREFIXES (Turtle writers)
-EXTRA_PREFIXES = {"hcds": DATASET + "#", "sd": SD}
+EXTRA_PREFIXES = {"hcds": DATASET + "#", "sd": SD, "vcard": VCARD}
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -79,80 +93,17 @@ def _en(text: str) -> ox.Literal:
     return ox.Literal(text, language="en")
 
 
-@dataclass(frozen=True)
-class DatasetMeta:
-    """`data/dataset.yaml`, checked."""
-
-    id: str
-    title: str
-    description: str
-    version: str
-    issued: str
-    publisher_name: str
-    publisher_homepage: str
-    licence: str
-    licence_name: str
-    rights: str
-    uri_space: str
-    language: str
-    keywords: tuple[str, ...] = ()
-    previous_version: str | None = None
-
-
-_VERSION = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def load_metadata(root: Path) -> DatasetMeta:
-    """Read and check `data/dataset.yaml`; raise InvalidData with located issues."""
+    """Read and check `data/dataset.yaml` (`dataset_meta.check_dataset_metadata`); raise
+    InvalidData with the located issues when it is not valid, so that no build can write a
+    description from garbage."""
     issues = IssueList()
+    meta = check_dataset_metadata(Path(root), issues)
     rel = DATASET_FILE.as_posix()
-    doc = load_yaml(root / DATASET_FILE, root, issues)
-    if doc is None:
-        raise InvalidData(f"cannot read {rel}", issues=issues.items,
-                          fix=f"Restore {rel} from version control.")
-    data = doc.data if isinstance(doc.data, dict) else {}
-    publisher = data.get("publisher") if isinstance(data.get("publisher"), dict) else {}
-
-    def need(value, key: str, pattern: re.Pattern | None = None, hint: str = "") -> str:
-        if not isinstance(value, str) or not value.strip():
-            issues.add(rel, doc.line((key,)), key, f"`{key}` is missing or empty.",
-                       f"Set `{key}` in {rel}.")
-            return ""
-        if pattern and not pattern.match(value):
-            issues.add(rel, doc.line((key,)), key, f"`{key}` is {value!r}: {hint}",
-                       f"Fix `{key}` in {rel}.")
-        return value.strip()
-
-    previous = data.get("previous_version")
-    if previous is not None:
-        previous = need(previous, "previous_version", _VERSION,
-                        "not a version number like 0.1.0.") or None
-    keywords = data.get("keywords") or []
-    meta = DatasetMeta(
-        id=need(data.get("id"), "id"),
-        title=need(data.get("title"), "title"),
-        description=need(data.get("description"), "description"),
-        version=need(data.get("version"), "version", _VERSION,
-                     "not a version number like 0.1.0."),
-        issued=need(data.get("issued"), "issued", _DATE, "not a date YYYY-MM-DD."),
-        publisher_name=need(publisher.get("name"), "publisher.name"),
-        publisher_homepage=need(publisher.get("homepage"), "publisher.homepage"),
-        licence=need(data.get("licence"), "licence"),
-        licence_name=need(data.get("licence_name"), "licence_name"),
-        rights=need(data.get("rights"), "rights"),
-        uri_space=need(data.get("uri_space"), "uri_space"),
-        language=need(data.get("language"), "language"),
-        keywords=tuple(k for k in keywords if isinstance(k, str)),
-        previous_version=previous,
-    )
-    if meta.previous_version and meta.previous_version == meta.version:
-        issues.add(rel, doc.line(("previous_version",)), "previous_version",
-                   "`previous_version` equals `version`.",
-                   "Bump `version` for the new release, or set previous_version: null.")
-    if issues.errors:
+    if meta is None or issues.errors:
         raise InvalidData(f"{rel} is not valid: the dataset description cannot be written.",
-                          issues=issues.errors)
+                          issues=issues.errors,
+                          fix=f"Correct the fields named above in {rel}.")
     return meta
 
 
@@ -222,63 +173,179 @@ def describe(d: Description) -> list[ox.Triple]:
     """The description of the dataset, as triples (unsorted; the writer sorts)."""
     m = d.meta
     ds = _n(DATASET)
+    this = _n(version_iri(m.version))
     out: list[ox.Triple] = []
 
     def add(s: ox.NamedNode, p: str, o) -> None:
         out.append(ox.Triple(s, _n(p), o))
 
-    # what it is
+    # what it is: the dataset (all releases) and this release, both DCAT-AP datasets
     for cls in (DCAT + "Dataset", VOID + "Dataset"):
         add(ds, RDF + "type", _n(cls))
     add(ds, DCT + "identifier", ox.Literal(m.id))
     add(ds, DCT + "title", _en(m.title))
     add(ds, RDFS + "label", _en(m.title))
-    add(ds, DCT + "description", _en(" ".join(m.description.split())))
-    for keyword in m.keywords:
-        add(ds, DCAT + "keyword", _en(keyword))
-    add(ds, DCT + "language", _n(f"http://id.loc.gov/vocabulary/iso639-1/{m.language}"))
+    add(this, RDF + "type", _n(DCAT + "Dataset"))
+    add(this, DCT + "identifier", ox.Literal(f"{m.id} {m.version}"))
+    add(this, DCT + "title", _en(f"{m.title}, release {m.version}"))
+    description = " ".join(m.description.split())
+    add(ds, DCT + "description", _en(description))
+    add(this, DCT + "description", _en(f"Release {m.version} of {m.title}. {description}"))
+    period = _temporal(d.triples)
+    out.extend(_dcat_ap_common(ds, m, period))
+    out.extend(_dcat_ap_common(this, m, period))
     add(ds, DCAT + "landingPage", _n(m.publisher_homepage))
+    add(_n(m.publisher_homepage), RDF + "type", _n(FOAF + "Document"))
     # who and under which terms
     publisher = _n(DATASET + "#publisher")
-    add(ds, DCT + "publisher", publisher)
+    add(publisher, RDF + "type", _n(FOAF + "Agent"))
     add(publisher, RDF + "type", _n(FOAF + "Organization"))
     add(publisher, FOAF + "name", _en(m.publisher_name))
     add(publisher, FOAF + "homepage", _n(m.publisher_homepage))
+    if m.publisher_type:
+        add(publisher, DCT + "type", _n(m.publisher_type))
+    contact = _n(DATASET + "#contact-point")
+    add(contact, RDF + "type", _n(VCARD + "Kind"))
+    add(contact, VCARD + "fn", _en(m.contact_name))
+    add(contact, VCARD + "hasURL", _n(m.contact_url))
     add(ds, DCT + "license", _n(m.licence))
+    add(_n(m.licence), RDF + "type", _n(DCT + "LicenseDocument"))
     add(_n(m.licence), RDFS + "label", _en(m.licence_name))
-    add(ds, DCT + "rights", _en(" ".join(m.rights.split())))
+    rights = _n(DATASET + "#rights")
+    add(ds, DCT + "rights", rights)
+    add(rights, RDF + "type", _n(DCT + "RightsStatement"))
+    add(rights, RDFS + "label", _en(" ".join(m.rights.split())))
     # which release
     date = ox.Literal(m.issued, datatype=_n(XSD + "date"))
     add(ds, DCAT + "version", ox.Literal(m.version))
     add(ds, OWL + "versionInfo", ox.Literal(m.version))
     add(ds, DCT + "issued", date)
     add(ds, DCT + "modified", date)
-    this = _n(version_iri(m.version))
     add(ds, DCAT + "hasCurrentVersion", this)
     add(ds, DCAT + "hasVersion", this)
-    add(this, RDF + "type", _n(DCAT + "Dataset"))
     add(this, DCAT + "isVersionOf", ds)
     add(this, DCAT + "version", ox.Literal(m.version))
     add(this, DCT + "issued", date)
-    add(this, DCT + "title", _en(f"{m.title}, release {m.version}"))
     if m.previous_version:
         previous = _n(version_iri(m.previous_version))
         add(this, DCAT + "previousVersion", previous)
         add(ds, DCAT + "previousVersion", previous)
         add(previous, DCAT + "version", ox.Literal(m.previous_version))
         add(previous, DCAT + "isVersionOf", ds)
-    # where it comes from, what it conforms to
+    # where it comes from: the archived sources are documents (hc:Source, prov:Entity), not
+    # datasets, so they are related with PROV and dct:relation, not dct:source (whose range
+    # DCAT-AP 3 gives as dcat:Dataset)
     for source in sorted(d.sources):
-        add(ds, DCT + "source", _n(str(vocab.HCID) + source))
-        add(ds, PROV + "wasDerivedFrom", _n(str(vocab.HCID) + source))
+        for node in (ds, this):
+            add(node, PROV + "wasDerivedFrom", _n(str(vocab.HCID) + source))
+            add(node, DCT + "relation", _n(str(vocab.HCID) + source))
+    # what it conforms to (DCAT-AP: a dct:Standard)
     for iri in sorted(set(d.conforms_to)):
         add(ds, DCT + "conformsTo", _n(iri))
+        add(_n(iri), RDF + "type", _n(DCT + "Standard"))
     add(ds, VOID + "uriSpace", ox.Literal(m.uri_space))
     add(ds, VOID + "uriRegexPattern", ox.Literal(URI_REGEX))
+    out.extend(_catalog(ds, this, m))
     out.extend(_statistics(ds, d.triples, m.uri_space))
     out.extend(_subsets(ds, d.graph_sizes, set(d.sources)))
-    out.extend(_files(ds, d.files, m.version))
+    out.extend(_files(ds, this, d.files, m))
     return out
+
+
+# the title of the EU data-theme vocabulary (dcat:themeTaxonomy; DCAT-AP requires a title)
+DATA_THEME_SCHEME = "http://publications.europa.eu/resource/authority/data-theme"
+DATA_THEME_TITLE = "Data theme"
+DATE_PROPERTIES = (str(vocab.HC) + "date", SCHEMA + "startDate", SCHEMA + "endDate")
+
+
+def _dcat_ap_common(node: ox.NamedNode, m: DatasetMeta,
+                    period: tuple[ox.Literal, ox.Literal] | None) -> Iterable[ox.Triple]:
+    """What DCAT-AP 3 recommends for a dataset, for the dataset and for the release alike:
+    publisher, contact point, keywords, themes, spatial and temporal coverage, language,
+    access rights."""
+    def add(s, p, o):
+        return ox.Triple(s, _n(p), o)
+
+    yield add(node, DCT + "publisher", _n(DATASET + "#publisher"))
+    yield add(node, DCAT + "contactPoint", _n(DATASET + "#contact-point"))
+    for keyword in m.keywords:
+        yield add(node, DCAT + "keyword", _en(keyword))
+    for iri, label in m.themes:
+        yield add(node, DCAT + "theme", _n(iri))
+        yield add(_n(iri), RDF + "type", _n(SKOS + "Concept"))
+        yield add(_n(iri), SKOS + "prefLabel", _en(label))
+        yield add(_n(iri), SKOS + "inScheme", _n(DATA_THEME_SCHEME))
+    for place in m.spatial:
+        yield add(node, DCT + "spatial", _n(place))
+        yield add(_n(place), RDF + "type", _n(DCT + "Location"))
+    if period:
+        temporal = _n(DATASET + "#temporal")
+        yield add(node, DCT + "temporal", temporal)
+        yield add(temporal, RDF + "type", _n(DCT + "PeriodOfTime"))
+        yield add(temporal, DCAT + "startDate", period[0])
+        yield add(temporal, DCAT + "endDate", period[1])
+    language = _n(m.language_iri)
+    yield add(node, DCT + "language", language)
+    yield add(language, RDF + "type", _n(DCT + "LinguisticSystem"))
+    if m.access_rights:
+        yield add(node, DCT + "accessRights", _n(m.access_rights))
+        yield add(_n(m.access_rights), RDF + "type", _n(DCT + "RightsStatement"))
+
+
+def _temporal(triples: list[ox.Triple]) -> tuple[ox.Literal, ox.Literal] | None:
+    """The period the data covers: the earliest and the latest date of an agreement or an
+    event (`hc:date`, `schema:startDate`, `schema:endDate`), each as precise as recorded. A
+    year counts from its first day for the start and to its last day for the end."""
+    def bounds(lit: ox.Literal) -> tuple[tuple, tuple] | None:
+        m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", lit.value)
+        if not m or lit.datatype.value not in (XSD + "date", XSD + "gYearMonth", XSD + "gYear"):
+            return None
+        year, month, day = int(m.group(1)), m.group(2), m.group(3)
+        low = (year, int(month or 1), int(day or 1))
+        high = (year, int(month or 12), int(day or 31))
+        return low, high
+
+    dated = []
+    for t in triples:
+        if t.predicate.value in DATE_PROPERTIES and isinstance(t.object, ox.Literal):
+            found = bounds(t.object)
+            if found:
+                dated.append((found, t.object))
+    if not dated:
+        return None
+    start = min(dated, key=lambda x: (x[0][0], x[1].value))[1]
+    end = max(dated, key=lambda x: (x[0][1], x[1].value))[1]
+    return start, end
+
+
+def _catalog(ds: ox.NamedNode, this: ox.NamedNode, m: DatasetMeta) -> Iterable[ox.Triple]:
+    """A dcat:Catalog listing the dataset and this release (DCAT-AP describes datasets as
+    members of a catalogue): title, description, publisher, homepage, language, licence,
+    dates, theme taxonomy, spatial coverage."""
+    def add(s, p, o):
+        return ox.Triple(s, _n(p), o)
+
+    catalog = _n(DATASET + "#catalog")
+    date = ox.Literal(m.issued, datatype=_n(XSD + "date"))
+    yield add(catalog, RDF + "type", _n(DCAT + "Catalog"))
+    yield add(catalog, DCT + "title", _en(f"{m.title}: catalogue"))
+    yield add(catalog, DCT + "description",
+              _en(f"The dataset {m.title!s} and its release {m.version}."))
+    yield add(catalog, DCT + "publisher", _n(DATASET + "#publisher"))
+    yield add(catalog, FOAF + "homepage", _n(m.publisher_homepage))
+    yield add(catalog, DCAT + "dataset", ds)
+    yield add(catalog, DCAT + "dataset", this)
+    yield add(catalog, DCT + "language", _n(m.language_iri))
+    yield add(catalog, DCT + "license", _n(m.licence))
+    yield add(catalog, DCT + "issued", date)
+    yield add(catalog, DCT + "modified", date)
+    for place in m.spatial:
+        yield add(catalog, DCT + "spatial", _n(place))
+    if m.themes:
+        scheme = _n(DATA_THEME_SCHEME)
+        yield add(catalog, DCAT + "themeTaxonomy", scheme)
+        yield add(scheme, RDF + "type", _n(SKOS + "ConceptScheme"))
+        yield add(scheme, DCT + "title", _en(DATA_THEME_TITLE))
 
 
 def _statistics(ds: ox.NamedNode, triples: list[ox.Triple], uri_space: str
@@ -363,40 +430,68 @@ def _subsets(ds: ox.NamedNode, graph_sizes: dict[str, int],
             yield ox.Triple(subset, _n(DCT + "description"), _en(REFERENCE_GRAPHS[name]))
 
 
-def _files(ds: ox.NamedNode, files: list[FileInfo], version: str) -> Iterable[ox.Triple]:
-    """A dcat:Distribution per file, with media type, size and checksum when stated."""
+# media type -> format in the EU file-type vocabulary (DCAT-AP: dct:format, a
+# dct:MediaTypeOrExtent from http://publications.europa.eu/resource/authority/file-type)
+FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+FILE_TYPES = {
+    "text/turtle": "RDF_TURTLE", "application/n-triples": "RDF_N_TRIPLES",
+    "application/ld+json": "JSON_LD", "application/n-quads": "RDF_N_QUADS",
+    "application/trig": "RDF_TRIG", "application/sparql-query": "SPARQLQ",
+    "text/csv": "CSV", "application/csvm+json": "JSON", "application/json": "JSON",
+    "application/sarif+json": "JSON", "text/html": "HTML", "text/plain": "TXT",
+    "text/tab-separated-values": "TSV",
+}
+
+
+def _files(ds: ox.NamedNode, this: ox.NamedNode, files: list[FileInfo], m: DatasetMeta
+           ) -> Iterable[ox.Triple]:
+    """A dcat:Distribution per file: title, description, access and download URL, licence,
+    media type (a dct:MediaType), format (EU file type), compression, byte size and
+    checksum when stated. The files that distribute the dataset are distributions of this
+    release too."""
     def add(s, p, o):
         return ox.Triple(s, _n(p), o)
 
     for info in files:
         node = _n(f"{DATASET}#distribution-{slug(info.path)}")
-        url = _n(download_iri(version, info.path))
+        url = _n(download_iri(m.version, info.path))
         if info.distributes is None:
             yield add(ds, RDFS + "seeAlso", node)
         else:
             yield add(_n(info.distributes), DCAT + "distribution", node)
+            if info.distributes == DATASET:
+                yield add(this, DCAT + "distribution", node)
         yield add(node, RDF + "type", _n(DCAT + "Distribution"))
         if info.path.startswith("queries/"):
             yield add(node, RDF + "type", _n(SCHEMA + "SoftwareSourceCode"))
             yield add(node, SCHEMA + "programmingLanguage", ox.Literal("SPARQL"))
         yield add(node, DCT + "title", ox.Literal(info.path))
-        if info.description:
-            yield add(node, DCT + "description", _en(info.description))
+        yield add(node, DCT + "description",
+                  _en(info.description or f"The file {info.path} of the release."))
         yield add(node, DCAT + "downloadURL", url)
         yield add(node, DCAT + "accessURL", url)
-        yield add(node, DCAT + "mediaType", _n(IANA + info.media_type))
-        if info.format:
-            yield add(node, DCT + "format", _n(info.format))
+        yield add(node, DCT + "license", _n(m.licence))
+        media = _n(IANA + info.media_type)
+        yield add(node, DCAT + "mediaType", media)
+        yield add(media, RDF + "type", _n(DCT + "MediaType"))
+        file_type = FILE_TYPES.get(info.media_type)
+        if file_type:
+            yield add(node, DCT + "format", _n(FILE_TYPE + file_type))
+            yield add(_n(FILE_TYPE + file_type), RDF + "type", _n(DCT + "MediaTypeOrExtent"))
         if info.compressed:
-            yield add(node, DCAT + "compressFormat", _n(IANA + "application/gzip"))
+            gzip = _n(IANA + "application/gzip")
+            yield add(node, DCAT + "compressFormat", gzip)
+            yield add(gzip, RDF + "type", _n(DCT + "MediaType"))
         if info.data_dump:
             yield add(ds, VOID + "dataDump", url)
         if info.size is not None:
             yield add(node, DCAT + "byteSize", _int(info.size, XSD + "nonNegativeInteger"))
         if info.sha256:
             checksum = _n(f"{DATASET}#checksum-{slug(info.path)}")
+            algorithm = _n(SPDX + "checksumAlgorithm_sha256")
             yield add(node, SPDX + "checksum", checksum)
             yield add(checksum, RDF + "type", _n(SPDX + "Checksum"))
-            yield add(checksum, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
+            yield add(checksum, SPDX + "algorithm", algorithm)
+            yield add(algorithm, RDF + "type", _n(SPDX + "ChecksumAlgorithm"))
             yield add(checksum, SPDX + "checksumValue",
                       ox.Literal(info.sha256, datatype=_n(XSD + "hexBinary")))

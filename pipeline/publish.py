@@ -12,6 +12,8 @@ Out: the release (README.md, "What `make build` produces"):
      context.jsonld               the JSON-LD context on its own
      void.ttl                     the dataset description (DCAT + VoID), complete
      ontology/*.ttl, shapes/*.ttl the ontology, topic scheme and SHACL shapes, byte for byte
+     tables/*.csv, tables/csv-metadata.json, datapackage.json
+                                  the data as CSV on the Web tables (`tables.write_tables`)
      queries/*.rq                 the example queries
      CHANGES                      what changed since the previous release (when given)
      SHA256SUMS                   `sha256sum -c` list of every other file
@@ -23,7 +25,8 @@ triple belongs to is decided by `assign_graphs` (docs/model.md, "Named graphs").
 
 Checksums and self-reference: a file cannot hold its own checksum, and every dump embeds
 the description. So the description embedded in the dumps gives byte size and SHA-256 of
-every file that does not itself embed the description (context, ontology, shapes, queries)
+every file that does not itself embed the description (context, ontology, shapes, queries,
+tables)
 and lists the dumps without them; `void.ttl` is that description plus the dumps' sizes and
 checksums (it describes every file but itself, SHA256SUMS and CHANGES); `SHA256SUMS`
 covers every file, `void.ttl` included.
@@ -47,6 +50,7 @@ from rdflib import BNode, Literal, URIRef
 
 from . import describe, jsonld, vocab
 from .errors import InvalidData, Issue
+from .tables import write_tables
 from .vocab import PREFIXES
 
 Triples = list[ox.Triple]
@@ -407,7 +411,8 @@ def publish_release(project, triples: Iterable, out_dir: Path,
     #    as the validation report)
     earlier = _describe_existing(out_dir)
     static, conforms_to = _write_static(root, out_dir)
-    static = sorted(earlier + static, key=lambda f: f.path)
+    tables = write_tables(data, out_dir, meta)  # CSVW tables and datapackage.json
+    static = sorted(earlier + static + tables, key=lambda f: f.path)
     # 2. the description the dumps embed: dumps listed without size and checksum
     planned = [_dump_info(out_dir, e.file_name, e, gz) for e in EXPORTERS for gz in (False, True)]
     sources = sorted(getattr(project, "sources", {}) or {})
@@ -491,7 +496,8 @@ def _write_static(root: Path, out_dir: Path) -> tuple[list[describe.FileInfo], l
 
 
 OTHER_MEDIA_TYPES = {".html": "text/html", ".json": "application/json", ".txt": "text/plain",
-                     ".sarif": "application/sarif+json", ".csv": "text/csv"}
+                     ".sarif": "application/sarif+json", ".csv": "text/csv",
+                     ".tsv": "text/tab-separated-values"}
 
 
 def _describe_existing(out_dir: Path) -> list[describe.FileInfo]:

@@ -8,8 +8,20 @@ Behaves as Wikidata asks of bots (https://www.mediawiki.org/wiki/API:Etiquette):
   * a descriptive User-Agent naming the tool and a contact URL or address (configurable);
   * `maxlag=5` on every request, one request at a time (a lock serialises callers);
   * `Retry-After` honoured on 429/503 and on the `maxlag` error; otherwise bounded
-    exponential backoff (2, 4, 8, 16, 32 s by default); connect/read timeouts;
+    exponential backoff (2, 4, 8, 16, 32 s by default);
+  * `timeout` is a *total* deadline per request: connecting, and every byte of the answer
+    (a server dripping a byte a second is cut off: `pipeline.load.http_request`);
   * when the retries run out, `WikidataUnavailable` says what failed and what to do.
+
+Hostile answers never crash a run: a body that is not UTF-8 JSON, nested too deeply, of the
+wrong shape (a list where an object belongs, a missing `entities` or `search`, an id that is
+not a QID), falsely gzip-encoded, or larger than MAX_ANSWER_BYTES is a failed attempt
+(retried, never cached); a redirect loop or a redirect to a non-HTTP URL stops at once.
+Text that would be published or printed (labels, aliases, descriptions, claim values,
+search hits) is refused when it holds control characters, escape sequences, lone surrogates
+or bidi controls, as record text is: the readers (`entity_labels`, `claim_values`, ...) leave
+it out, a search hit carrying it is dropped, and each refusal is noted in
+`WikidataClient.refused`.
 
 The endpoint, the `requests.Session`, the clock (sleep + now) and the cache directory are
 injected so tests run against a loopback server without sleeping.
@@ -21,9 +33,11 @@ so the schedule could not be tested without waiting. The loop here is small and 
 Cache: one JSON file per request under `.cache/wikidata/` (git-ignored), named by the
 sha256 of the canonical request (endpoint + sorted parameters, `maxlag` excluded). Files are
 written atomically (temporary file + fsync + `os.replace`). Each entry carries the request
-and a checksum of the body; an entry that does not parse, is truncated, belongs to another
-request or fails its checksum is deleted and refetched (offline: treated as a miss), so a
-damaged cache never crashes a run and never feeds it wrong data.
+and a checksum of the body; an entry that is not a regular file, does not parse, is
+truncated, belongs to another request, fails its checksum or has the wrong shape is deleted
+and refetched (offline: treated as a miss), so a damaged cache never crashes a run and never
+feeds it wrong data. A cache that cannot be written (say the directory is a regular file)
+is noted in `ResponseCache.discarded` and the run goes on uncached.
 """
 
 from __future__ import annotations
@@ -33,10 +47,11 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,14 +61,25 @@ import requests
 
 from . import __version__
 from .errors import EnvironmentProblem
+from .load import (
+    TRANSPORT_ERRORS,
+    DeadlineExceeded,
+    check_http_url,
+    http_request,
+    split_timeout,
+    watched_session,
+)
+from .terminal import terminal_safe, unsafe_character
 
 DEFAULT_ENDPOINT = "https://www.wikidata.org/w/api.php"
 DEFAULT_CONTACT = "https://w3id.org/healthcoop/"
 DEFAULT_CACHE_DIR = Path(".cache/wikidata")
 MAXLAG = 5
 BATCH_SIZE = 50  # wbgetentities accepts at most 50 ids per call for ordinary clients
-QID_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
+# \Z, not $: "$" would accept "Q1\n"; at most 12 digits, so int() of it is always cheap
+QID_PATTERN = re.compile(r"^Q[1-9][0-9]{0,11}\Z")
 CACHE_FORMAT = 1
+MAX_ANSWER_BYTES = 64 * 2**20  # 50 entities with every claim stay far below this
 
 # what wbgetentities returns for candidates (labels in these languages only, to stay small)
 ENTITY_PROPS = ("info", "labels", "aliases", "descriptions", "sitelinks", "claims")
@@ -80,6 +106,7 @@ def check_user_agent(value: str) -> str:
             "anonymous bots.",
             fix="Include a contact, e.g. 'mytool/1.0 (https://example.org/contact)'.")
     return value
+
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -116,6 +143,14 @@ class CachedResponse:
     retrieved: str  # ISO 8601 UTC timestamp of the HTTP response
 
 
+def _encode_json(value: Any, **options: Any) -> bytes:
+    """UTF-8 JSON; a lone surrogate (which UTF-8 cannot carry) is written as its \\u escape."""
+    try:
+        return json.dumps(value, ensure_ascii=False, **options).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, **options).encode("ascii")
+
+
 class ResponseCache:
     """API responses on disk, one verified JSON file per request."""
 
@@ -128,7 +163,8 @@ class ResponseCache:
         return json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def key(self, request: Mapping[str, Any]) -> str:
-        return hashlib.sha256(self.canonical(request).encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.canonical(request).encode("utf-8", "surrogatepass")
+                              ).hexdigest()
 
     def path(self, request: Mapping[str, Any]) -> Path:
         key = self.key(request)
@@ -137,24 +173,23 @@ class ResponseCache:
     @staticmethod
     def _body_hash(data: Any) -> str:
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
     def get(self, request: Mapping[str, Any]) -> CachedResponse | None:
         """The verified entry, or None (missing, or damaged and now deleted)."""
         path = self.path(request)
         try:
-            raw = path.read_bytes()
+            raw = _read_regular(path, 2 * MAX_ANSWER_BYTES)
         except FileNotFoundError:
             return None
         except OSError as err:
-            self._discard(path, f"unreadable ({err.strerror})")
+            self._discard(path, f"unreadable ({err.strerror or err})")
             return None
         try:
             entry = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            self._discard(path, "not valid JSON (truncated or corrupt)")
-            return None
-        problem = self._verify(entry, request)
+            problem = self._verify(entry, request)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            problem = "not valid JSON (truncated or corrupt)"
         if problem:
             self._discard(path, problem)
             return None
@@ -164,7 +199,7 @@ class ResponseCache:
         if not isinstance(entry, dict):
             return "not a cache entry"
         if entry.get("cache_format") != CACHE_FORMAT:
-            return f"unknown cache format {entry.get('cache_format')!r}"
+            return f"unknown cache format {terminal_safe(repr(entry.get('cache_format')))[:40]}"
         if entry.get("request") != json.loads(self.canonical(request)):
             return "belongs to another request"
         body = entry.get("body")
@@ -177,42 +212,70 @@ class ResponseCache:
             return "has no valid retrieval time"
         return ""
 
+    def discard(self, request: Mapping[str, Any], why: str) -> None:
+        """Delete the entry for `request` (it verified, but its answer has the wrong shape)."""
+        self._discard(self.path(request), why)
+
     def _discard(self, path: Path, why: str) -> None:
-        self.discarded.append(f"{path.name}: {why}; discarded")
+        self._note(f"{path.name}: {why}; discarded")
         try:
             path.unlink()
         except OSError:
             pass
 
+    def _note(self, text: str) -> None:
+        if text not in self.discarded:
+            self.discarded.append(text)
+
     def put(self, request: Mapping[str, Any], data: dict, retrieved: str) -> None:
-        """Write the entry atomically: a reader sees the old file or the whole new one."""
+        """Write the entry atomically: a reader sees the old file or the whole new one.
+        A cache that cannot be written is noted in `discarded`; the run goes on uncached."""
         path = self.path(request)
-        entry = {
-            "cache_format": CACHE_FORMAT,
-            "request": json.loads(self.canonical(request)),
-            "retrieved": retrieved,
-            "body_sha256": self._body_hash(data),
-            "body": data,
-        }
-        payload = json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        try:
+            entry = {
+                "cache_format": CACHE_FORMAT,
+                "request": json.loads(self.canonical(request)),
+                "retrieved": retrieved,
+                "body_sha256": self._body_hash(data),
+                "body": data,
+            }
+            payload = _encode_json(entry, sort_keys=True)
+        except (ValueError, RecursionError):  # an answer too deep to write back
+            return
+        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-        except OSError as err:
-            raise EnvironmentProblem(f"Cannot write the Wikidata cache in {path.parent}: {err}",
-                                     fix="Check --cache-dir is writable.") from err
-        try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+            tmp = None
+        except OSError as err:
+            self._note(f"cache {terminal_safe(str(self.directory))} cannot be written "
+                       f"({err.strerror or err}); answers are not cached")
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """A regular file's bytes (at most `limit`); never blocks on a FIFO or a device."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(0, "not a regular file")
+        if info.st_size > limit:
+            raise OSError(0, f"larger than {limit} bytes")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit + 1)
+    finally:
+        os.close(fd)
 
 
 def _parse_timestamp(value: str) -> datetime | None:
@@ -260,7 +323,7 @@ class EntityResult:
     @property
     def revision(self) -> int | None:
         rev = self.entity.get("lastrevid")
-        return rev if isinstance(rev, int) else None
+        return rev if type(rev) is int else None
 
 
 # --- the client ---------------------------------------------------------------------------------
@@ -278,9 +341,16 @@ class RetryPolicy:
         return min(self.backoff_max, self.backoff_base * self.backoff_factor ** (retry - 1))
 
 
+Check = Callable[[dict], str]  # an answer's shape: "" when right, else what is wrong
+_PERMANENT = (requests.TooManyRedirects, requests.exceptions.InvalidURL,
+              requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema)
+
+
 @dataclass
 class WikidataClient:
-    """One client per run; not to be used from several threads at once (a lock enforces it)."""
+    """One client per run; not to be used from several threads at once (a lock enforces it).
+
+    `timeout`: seconds for the whole of each request (a float), or (connect, total)."""
 
     endpoint: str = DEFAULT_ENDPOINT
     user_agent: str = field(default_factory=user_agent)
@@ -288,20 +358,24 @@ class WikidataClient:
     cache: ResponseCache | None = None
     offline: bool = False
     clock: Clock = field(default_factory=Clock)
-    timeout: tuple[float, float] = (10.0, 60.0)  # connect, read
+    timeout: float | tuple[float, float] = (10.0, 60.0)  # connect, total
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_age: timedelta | None = timedelta(days=30)  # older cache entries are refetched online
     requests_made: int = 0
+    refused: list[str] = field(default_factory=list)  # notes on text refused from answers
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         check_user_agent(self.user_agent)
-        if not re.match(r"^https?://", self.endpoint or ""):
-            raise EnvironmentProblem(f"The Wikidata endpoint {self.endpoint!r} is not an "
-                                     "http(s) URL.",
-                                     fix=f"Use e.g. --endpoint {DEFAULT_ENDPOINT}")
-        if self.session is None and not self.offline:
-            self.session = requests.Session()
+        check_http_url(self.endpoint, what="Wikidata endpoint",
+                       example=f"--endpoint {DEFAULT_ENDPOINT}")
+        self._connect, self._total = split_timeout(self.timeout)
+        if not self.offline:
+            self.session = watched_session(self.session)
+
+    def _refuse(self, note: str) -> None:
+        if note not in self.refused:
+            self.refused.append(note)
 
     # --- public look-ups ------------------------------------------------------------------
 
@@ -311,26 +385,35 @@ class WikidataClient:
             "action": "wbsearchentities", "search": text, "language": language,
             "uselang": language, "type": "item", "limit": str(limit), "format": "json",
         }
-        data, retrieved = self.call(params, describe=f"search {text!r} ({language})")
-        hits = []
-        for item in data.get("search") or []:
-            if not isinstance(item, dict) or not QID_PATTERN.match(str(item.get("id", ""))):
-                continue
-            match = item.get("match") if isinstance(item.get("match"), dict) else {}
-            hits.append(SearchHit(
-                id=item["id"], label=_text(item.get("label")),
-                description=_text(item.get("description")),
-                match_type=_text(match.get("type")), match_language=_text(match.get("language")),
-                match_text=_text(match.get("text")),
-                aliases=tuple(_text(a) for a in item.get("aliases") or [] if isinstance(a, str)),
-            ))
+        describe = f"search {terminal_safe(repr(text))} ({terminal_safe(language)})"
+        data, retrieved = self.call(params, describe=describe, check=_check_search)
+        hits = [hit for item in data["search"] if (hit := self._hit(item, describe))]
         return SearchResult(text, language, tuple(hits), retrieved)
+
+    def _hit(self, item: Any, describe: str) -> SearchHit | None:
+        if not isinstance(item, dict) or not _is_qid(item.get("id")):
+            return None
+        match = item.get("match") if isinstance(item.get("match"), dict) else {}
+        aliases = item.get("aliases") if isinstance(item.get("aliases"), list) else []
+        hit = SearchHit(
+            id=item["id"], label=_text(item.get("label")),
+            description=_text(item.get("description")),
+            match_type=_text(match.get("type")), match_language=_text(match.get("language")),
+            match_text=_text(match.get("text")),
+            aliases=tuple(a for a in aliases if isinstance(a, str)))
+        for value in (hit.label, hit.description, hit.match_type, hit.match_language,
+                      hit.match_text, *hit.aliases):
+            problem = unsafe_character(value)
+            if problem:
+                self._refuse(f"{describe}: hit {hit.id} refused: its text contains {problem}")
+                return None
+        return hit
 
     def get_entities(self, ids: Iterable[str], *, languages: Iterable[str] = ENTITY_LANGUAGES,
                      props: Iterable[str] = ENTITY_PROPS, refresh: bool = False
                      ) -> dict[str, EntityResult]:
         """Entities by id, in batches of at most 50. `refresh` bypasses the cache (online)."""
-        wanted = sorted({i for i in ids if QID_PATTERN.match(i)}, key=_qid_number)
+        wanted = sorted({i for i in ids if _is_qid(i)}, key=_qid_number)
         results: dict[str, EntityResult] = {}
         lang = "|".join(languages)
         prop = "|".join(props)
@@ -341,30 +424,29 @@ class WikidataClient:
                 "languages": lang, "redirects": "yes", "format": "json",
             }
             data, retrieved = self.call(params, describe=f"entities {', '.join(batch)}",
-                                        refresh=refresh)
-            entities = data.get("entities")
-            if not isinstance(entities, dict):
-                raise WikidataUnavailable(
-                    f"wbgetentities answered without `entities` for {', '.join(batch)}.",
-                    fix="Check --endpoint points at a Wikibase api.php.")
+                                        refresh=refresh, check=_entities_check(batch))
             for qid in batch:
-                results[qid] = _entity_result(qid, entities.get(qid), retrieved)
+                results[qid] = self._entity_result(qid, data["entities"].get(qid), retrieved)
         return results
 
     # --- the request loop -----------------------------------------------------------------
 
-    def call(self, params: Mapping[str, str], *, describe: str = "",
-             refresh: bool = False) -> tuple[dict, str]:
-        """The JSON body for `params` and its retrieval time, from the cache or the API."""
+    def call(self, params: Mapping[str, str], *, describe: str = "", refresh: bool = False,
+             check: Check | None = None) -> tuple[dict, str]:
+        """The JSON body for `params` and its retrieval time, from the cache or the API.
+        `check` says whether an answer has the expected shape (cached ones too)."""
         request = {"endpoint": self.endpoint, "params": dict(params)}
-        describe = describe or f"{params.get('action')} request"
+        describe = describe or f"{terminal_safe(str(params.get('action')))} request"
         cached = self.cache.get(request) if self.cache else None
+        if cached is not None and check is not None and (problem := check(cached.data)):
+            self.cache.discard(request, f"malformed answer ({problem})")
+            cached = None
         if cached is not None and (self.offline or (not refresh and self._fresh(cached))):
             return cached.data, cached.retrieved
         if self.offline:
             raise OfflineMiss(describe)
         with self._lock:
-            data = self._fetch(params, describe)
+            data = self._fetch(params, describe, check)
         retrieved = self.clock.now().astimezone(UTC).isoformat(timespec="seconds")
         if self.cache:
             self.cache.put(request, data, retrieved)
@@ -376,54 +458,16 @@ class WikidataClient:
         when = _parse_timestamp(cached.retrieved)
         return bool(when) and self.clock.now() - when <= self.max_age
 
-    def _fetch(self, params: Mapping[str, str], describe: str) -> dict:
+    def _fetch(self, params: Mapping[str, str], describe: str, check: Check | None) -> dict:
         query = {**params, "maxlag": str(MAXLAG)}
         headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
         attempt = 0
         while True:
             attempt += 1
-            server_wait: float | None = None
-            try:
-                self.requests_made += 1
-                response = self.session.get(self.endpoint, params=query, headers=headers,
-                                            timeout=self.timeout)
-            except requests.Timeout:
-                reason = f"no answer within {self.timeout[1]:g} s (timeout)"
-            except requests.ConnectionError as err:
-                reason = f"connection failed ({type(err).__name__})"
-            else:
-                status = response.status_code
-                if status in (429, 503):
-                    reason = f"HTTP {status}"
-                    server_wait = _retry_after(response.headers, self.clock.now())
-                elif status >= 500:
-                    reason = f"HTTP {status}"
-                elif status != 200:
-                    raise WikidataUnavailable(
-                        f"Wikidata refused {describe}: HTTP {status}.",
-                        fix="HTTP 403 usually means the User-Agent was rejected: set --contact "
-                            "to a real contact URL. Check --endpoint otherwise.")
-                else:
-                    try:
-                        data = json.loads(response.content.decode("utf-8"))
-                    except (UnicodeDecodeError, ValueError):
-                        data = None
-                    if not isinstance(data, dict):
-                        reason = "the answer was not a JSON object (malformed or truncated)"
-                    elif isinstance(data.get("error"), dict):
-                        error = data["error"]
-                        code = str(error.get("code", ""))
-                        if code != "maxlag":
-                            raise WikidataUnavailable(
-                                f"Wikidata answered {describe} with error {code!r}: "
-                                f"{_text(error.get('info'))[:200]}",
-                                fix="This request cannot succeed as sent; report it as a bug.")
-                        reason = f"database lag above {MAXLAG} s (maxlag)"
-                        server_wait = _retry_after(response.headers, self.clock.now())
-                        if server_wait is None:
-                            server_wait = float(MAXLAG)
-                    else:
-                        return data
+            self.requests_made += 1
+            data, reason, server_wait = self._attempt(query, headers, describe, check)
+            if data is not None:
+                return data
             if attempt > self.retry.max_retries:
                 raise WikidataUnavailable(
                     f"Wikidata did not answer {describe} after {attempt} attempts; "
@@ -440,34 +484,167 @@ class WikidataClient:
                 delay = server_wait  # the server knows best; never retry sooner than asked
             self.clock.sleep(delay)
 
+    def _attempt(self, query: Mapping[str, str], headers: Mapping[str, str], describe: str,
+                 check: Check | None) -> tuple[dict | None, str, float | None]:
+        """One request: (data, "", None), or (None, why it failed, seconds the server asked
+        us to wait). Failures that no retry can mend raise WikidataUnavailable."""
+        try:
+            answer = http_request(self.session, "GET", self.endpoint, params=query,
+                                  headers=headers, deadline=self._total,
+                                  connect=self._connect, limit=MAX_ANSWER_BYTES)
+        except DeadlineExceeded:
+            return None, f"no complete answer within {self._total:g} s (timeout)", None
+        except requests.ConnectTimeout:
+            return None, f"could not connect within {self._connect:g} s (timeout)", None
+        except requests.Timeout:
+            return None, f"no answer within {self._total:g} s (timeout)", None
+        except _PERMANENT as err:
+            raise WikidataUnavailable(
+                f"Wikidata could not be asked {describe}: {_request_problem(err)}.",
+                fix="Check --endpoint: give the api.php URL itself.") from err
+        except requests.exceptions.ContentDecodingError:
+            return None, "the answer could not be decoded (wrong Content-Encoding)", None
+        except requests.ConnectionError as err:
+            return None, f"connection failed ({type(err).__name__})", None
+        except TRANSPORT_ERRORS as err:
+            return None, f"the answer was broken off ({type(err).__name__})", None
+        status = answer.status
+        if status in (429, 503):
+            return None, f"HTTP {status}", _retry_after(answer.headers, self.clock.now())
+        if status >= 500:
+            return None, f"HTTP {status}", None
+        if status != 200:
+            raise WikidataUnavailable(
+                f"Wikidata refused {describe}: HTTP {status}.",
+                fix="HTTP 403 usually means the User-Agent was rejected: set --contact "
+                    "to a real contact URL. Check --endpoint otherwise.")
+        if len(answer.body) > MAX_ANSWER_BYTES:
+            raise WikidataUnavailable(
+                f"Wikidata's answer to {describe} is larger than "
+                f"{MAX_ANSWER_BYTES // 2**20} MiB.", fix="Check --endpoint.")
+        data, problem = _json_object(answer.body)
+        if data is None:
+            return None, f"the answer was not a JSON object ({problem})", None
+        error = data.get("error")
+        if isinstance(error, dict):
+            code = _text(error.get("code"))
+            if code != "maxlag":
+                raise WikidataUnavailable(
+                    f"Wikidata answered {describe} with error "
+                    f"{terminal_safe(repr(code))[:80]}: "
+                    f"{terminal_safe(_text(error.get('info'))[:200])}",
+                    fix="This request cannot succeed as sent; report it as a bug.")
+            wait = _retry_after(answer.headers, self.clock.now())
+            return None, f"database lag above {MAXLAG} s (maxlag)", \
+                float(MAXLAG) if wait is None else wait
+        problem = check(data) if check is not None else ""
+        if problem:
+            return None, f"the answer was malformed ({problem})", None
+        return data, "", None
+
+    # --- entities -------------------------------------------------------------------------
+
+    def _entity_result(self, qid: str, raw: Any, retrieved: str) -> EntityResult:
+        if not isinstance(raw, dict) or "missing" in raw:
+            return EntityResult(qid, "missing", "", {}, retrieved)
+        self._note_refused(qid, raw)
+        entity = dict(raw)
+        if not isinstance(entity.get("sitelinks"), dict):
+            entity["sitelinks"] = {}  # the linker counts them
+        redirects = raw.get("redirects")
+        if isinstance(redirects, dict) and redirects.get("to"):
+            return EntityResult(qid, "redirect", redirects["to"], entity, retrieved)
+        actual = raw.get("id", qid)
+        if actual != qid:  # a redirect reported only through a different id
+            return EntityResult(qid, "redirect", actual, entity, retrieved)
+        return EntityResult(qid, "found", qid, entity, retrieved)
+
+    def _note_refused(self, qid: str, entity: dict) -> None:
+        """A note for each text the readers below leave out because it is not printable."""
+        terms = [("label", lang, item) for lang, item in _items(entity.get("labels"))]
+        terms += [("description", lang, item)
+                  for lang, item in _items(entity.get("descriptions"))]
+        terms += [("alias", lang, item) for lang, items in _items(entity.get("aliases"))
+                  for item in (items if isinstance(items, list) else [])]
+        for what, lang, item in terms:
+            text = item.get("value") if isinstance(item, dict) else None
+            problem = unsafe_character(lang) or (isinstance(text, str) and unsafe_character(text))
+            if problem:
+                self._refuse(f"{qid}: {what} ({terminal_safe(lang)}) refused: it contains "
+                             f"{problem}")
+        for prop, _statements in _items(entity.get("claims")):
+            for value in _claim_values(entity, prop):
+                if problem := unsafe_character(value) or unsafe_character(prop):
+                    self._refuse(f"{qid}: a {terminal_safe(prop)} value refused: it contains "
+                                 f"{problem}")
+
+
+# --- answer shapes ------------------------------------------------------------------------------
+
+def _json_object(raw: bytes) -> tuple[dict | None, str]:
+    """The body as a JSON object, or (None, what is wrong with it)."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except RecursionError:  # the C parser recurses per nesting level
+        return None, "nested too deeply"
+    except ValueError:
+        return None, "malformed or truncated"
+    if not isinstance(data, dict):
+        return None, f"a JSON {type(data).__name__} where an object belongs"
+    return data, ""
+
+
+def _check_search(data: dict) -> str:
+    return "" if isinstance(data.get("search"), list) else "`search` is not a list"
+
+
+def _entities_check(batch: list[str]) -> Check:
+    def check(data: dict) -> str:
+        entities = data.get("entities")
+        if not isinstance(entities, dict):
+            return "no `entities` object"
+        for qid in batch:
+            raw = entities.get(qid)
+            if raw is None:
+                continue  # not listed: missing, as for a deleted item
+            if not isinstance(raw, dict):
+                return f"entity {qid} is a {type(raw).__name__}, not an object"
+            if "id" in raw and not _is_qid(raw["id"]):
+                return f"entity {qid} has an id that is not a QID"
+            redirects = raw.get("redirects")
+            if redirects is not None and not (isinstance(redirects, dict)
+                                              and _is_qid(redirects.get("to"))):
+                return f"entity {qid} has a malformed redirect"
+        return ""
+    return check
+
+
+def _request_problem(err: Exception) -> str:
+    if isinstance(err, requests.TooManyRedirects):
+        return "it redirects in a loop (too many redirects)"
+    return f"it redirects to a URL that cannot be followed ({type(err).__name__})"
+
 
 def _retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
     value = (headers.get("Retry-After") or "").strip()
     if not value:
         return None
-    if re.fullmatch(r"\d+(\.\d+)?", value):
+    if re.fullmatch(r"\d{1,12}(\.\d{1,6})?", value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - now).total_seconds())
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
-def _entity_result(qid: str, raw: Any, retrieved: str) -> EntityResult:
-    if not isinstance(raw, dict) or "missing" in raw:
-        return EntityResult(qid, "missing", "", {}, retrieved)
-    redirects = raw.get("redirects")
-    if isinstance(redirects, dict) and redirects.get("to"):
-        target = str(redirects["to"])
-        return EntityResult(qid, "redirect", target, raw, retrieved)
-    actual = str(raw.get("id", qid))
-    if actual != qid:  # a redirect reported only through a different id
-        return EntityResult(qid, "redirect", actual, raw, retrieved)
-    return EntityResult(qid, "found", qid, raw, retrieved)
+def _is_qid(value: Any) -> bool:
+    return isinstance(value, str) and bool(QID_PATTERN.match(value))
 
 
 def _qid_number(qid: str) -> int:
@@ -478,50 +655,66 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-# --- reading entity JSON ------------------------------------------------------------------------
+def _printable(value: str) -> bool:
+    return unsafe_character(value) is None
+
+
+def _items(value: Any) -> list[tuple[str, Any]]:
+    return list(value.items()) if isinstance(value, dict) else []
+
+
+# --- reading entity JSON (any JSON at all: wrong types are skipped, never fatal) ---------------
+# Text that is not printable (control characters, escapes, lone surrogates, bidi controls) is
+# left out here, so it never reaches links.yaml or a terminal; the client notes each refusal.
 
 def entity_labels(entity: Mapping[str, Any]) -> dict[str, str]:
     """language -> label."""
-    out = {}
-    for lang, item in (entity.get("labels") or {}).items():
-        if isinstance(item, dict) and isinstance(item.get("value"), str):
-            out[lang] = item["value"]
-    return out
+    return {lang: text for lang, item in _items(entity.get("labels"))
+            if _printable(lang) and (text := _term(item))}
 
 
 def entity_aliases(entity: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(language, alias) pairs."""
-    out = []
-    for lang, items in (entity.get("aliases") or {}).items():
-        for item in items or []:
-            if isinstance(item, dict) and isinstance(item.get("value"), str):
-                out.append((lang, item["value"]))
-    return out
+    return [(lang, text) for lang, items in _items(entity.get("aliases")) if _printable(lang)
+            for item in (items if isinstance(items, list) else []) if (text := _term(item))]
 
 
 def entity_description(entity: Mapping[str, Any], language: str = "en") -> str:
-    item = (entity.get("descriptions") or {}).get(language)
-    return item["value"] if isinstance(item, dict) and isinstance(item.get("value"), str) else ""
+    descriptions = entity.get("descriptions")
+    return _term(descriptions.get(language)) if isinstance(descriptions, dict) else ""
+
+
+def _term(item: Any) -> str:
+    value = item.get("value") if isinstance(item, dict) else None
+    return value if isinstance(value, str) and _printable(value) else ""
 
 
 def claim_values(entity: Mapping[str, Any], prop: str) -> list[Any]:
     """Main-snak values of `prop`, skipping deprecated statements and no/some-value snaks.
     Item values come back as QIDs, times as their `time` string, strings as themselves."""
+    return [v for v in _claim_values(entity, prop) if _printable(v)]
+
+
+def _claim_values(entity: Mapping[str, Any], prop: str) -> list[str]:
+    claims = entity.get("claims")
+    statements = claims.get(prop) if isinstance(claims, dict) else None
     out = []
-    for statement in (entity.get("claims") or {}).get(prop) or []:
+    for statement in statements if isinstance(statements, list) else []:
         if not isinstance(statement, dict) or statement.get("rank") == "deprecated":
             continue
-        snak = statement.get("mainsnak") or {}
-        if snak.get("snaktype", "value") != "value":
+        snak = statement.get("mainsnak")
+        if not isinstance(snak, dict) or snak.get("snaktype", "value") != "value":
             continue
-        value = (snak.get("datavalue") or {}).get("value")
+        datavalue = snak.get("datavalue")
+        value = datavalue.get("value") if isinstance(datavalue, dict) else None
         if isinstance(value, dict):
+            numeric = value.get("numeric-id")
             if isinstance(value.get("id"), str):
-                out.append(value["id"])
-            elif "numeric-id" in value:
-                out.append(f"Q{value['numeric-id']}")
-            elif isinstance(value.get("time"), str):
-                out.append(value["time"])
-        elif isinstance(value, str):
+                value = value["id"]
+            elif type(numeric) is int and 0 < numeric < 10**12:
+                value = f"Q{numeric}"
+            else:
+                value = value.get("time")
+        if isinstance(value, str):
             out.append(value)
     return out

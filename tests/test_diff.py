@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,15 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.diff import diff_releases, diff_triples, format_text, read_data
+from pipeline.diff import (
+    diff_releases,
+    diff_triples,
+    format_text,
+    read_data,
+    read_dump,
+    run_diff,
+    write_changes,
+)
 from pipeline.errors import EnvironmentProblem, InvalidData
 
 RELEASES = Path(__file__).resolve().parent / "fixtures" / "releases"
@@ -105,3 +114,54 @@ def test_unreadable_inputs_are_clear_errors(tmp_path):
     shutil.copytree(V1, copy)
     result = CliRunner().invoke(main, ["diff", str(copy), str(odd)])
     assert result.exit_code == 2 and "cannot tell the RDF format" in result.output
+
+
+def test_gzip_bomb_is_cut_at_the_bound(tmp_path):
+    """A small .gz that inflates past the bound is refused while decompressing (exit 2),
+    not read into memory whole."""
+    bomb = tmp_path / "bomb.nt.gz"
+    bomb.write_bytes(gzip.compress(b"\0" * 100_000))
+    with pytest.raises(EnvironmentProblem, match="decompresses to more than the 1000 bytes"):
+        read_dump(bomb, limit=1000)
+    with pytest.raises(EnvironmentProblem, match="more than the 10 bytes"):
+        read_dump(V1 / "healthcoop.nt", limit=10)
+
+
+HOSTILE_LABEL = r'"\u001B[2J\u009B31m\u202Eevil\u0007"@en'
+
+
+def test_reports_cannot_drive_the_terminal(tmp_path):
+    """A label holding a clear-screen sequence, a C1 CSI, an RTL override and a bell shows
+    as escapes in the text report (and in CHANGES), while the JSON report stays valid JSON
+    that reads back to the very same label."""
+    old = tmp_path / "old.nt"
+    old.write_text("<https://w3id.org/healthcoop/id/x> <http://www.w3.org/2000/01/rdf-schema"
+                   '#label> "x" .\n', encoding="utf-8")
+    new = tmp_path / "new\x1b[31m.nt"
+    new.write_text("<https://w3id.org/healthcoop/id/x> <http://www.w3.org/2000/01/rdf-schema"
+                   f"#label> {HOSTILE_LABEL} .\n", encoding="utf-8")
+    text = format_text(diff_releases(old, new))
+    assert not any(ch in text for ch in "\x1b\x9b\u202e\x07")
+    assert "new\\x1b[31m.nt" in text and "(\\x1b[2J\\x9b31m\\u202eevil\\x07)" in text
+    document = run_diff(old, new, "json")
+    assert not any(ch in document for ch in "\x1b\x9b\u202e\x07")
+    assert json.loads(document)["entities"][0]["label"] == "\x1b[2J\x9b31m\u202eevil\x07"
+    line = [ln for ln in text.splitlines() if ln.startswith("  + ")][0][4:]
+    reread = list(ox.parse(line.encode(), format=ox.RdfFormat.N_TRIPLES))  # still N-Triples
+    assert reread[0].object.value == "\x1b[2J\x9b31m\u202eevil\x07"
+
+
+def test_changes_file_that_cannot_be_written(tmp_path):
+    """write_changes into a directory that does not exist: a clean EnvironmentProblem."""
+    with pytest.raises(EnvironmentProblem, match="cannot write"):
+        write_changes(V1, V2, tmp_path / "missing" / "CHANGES")
+
+
+def test_previous_void_that_is_a_fifo_is_not_read(tmp_path):
+    """The previous release's void.ttl only names the release in CHANGES; a FIFO there must
+    not block the build (the name falls back to the directory's)."""
+    previous = tmp_path / "previous"
+    shutil.copytree(V1, previous)
+    os.mkfifo(previous / "void.ttl")
+    target = write_changes(previous, V2, tmp_path / "CHANGES")
+    assert target.read_text("utf-8").startswith("healthcoop diff: previous -> this release")

@@ -163,7 +163,7 @@ def run(root: Path, server, tmp_path: Path, **kwargs):
 
 def review(root: Path) -> dict[str, dict]:
     data = yaml.load((root / REVIEW_FILE).read_text("utf-8"), Loader=yaml.BaseLoader)
-    return {e["actor"]: e for e in data["links"]}
+    return {e.get("actor") or e["place"]: e for e in data["links"]}
 
 
 def targets(entry: dict, decision: str | None = None) -> list[str]:
@@ -642,26 +642,90 @@ def test_linkset_is_sssom_with_every_decision_and_stable_bytes(tmp_path):
     assert ("hcid:northbridge-university", "sssom:NoTermFound") not in by
 
 
-def test_wikidata_text_is_escaped_wherever_it_goes(wikidata_server, tmp_path):
-    """A label with <script>, quotes, a newline, a tab and an escape sequence survives the
-    review file, the SSSOM TSV, RDF (N-Triples and Turtle) and the terminal intact and
-    inert: same text when read back, never breaking a line or a cell."""
+class _Resolver:
+    """Resolves the fixture's class and country QIDs as the real resolver would."""
+
+    def label(self, qid):
+        return {"Q900907": "hospital", "Q900801": "Ruritania"}.get(qid, "")
+
+    def names(self, qid):
+        return [n for n in [self.label(qid)] if n]
+
+
+def test_control_characters_from_wikidata_are_refused(tmp_path, monkeypatch):
+    """Control characters arriving from Wikidata are refused as records refuse them, even if
+    the API client's readers let them through: a label with a newline and a description with
+    a tab and an escape sequence never reach the review file (the evidence says why; the
+    usable Chinese label stands in), and a hand-edited enrichment label holding one is a
+    located error that stops publication."""
+    import pipeline.link as link
+
+    raw = json.loads((FIXTURES / "wikidata" / "entities.json").read_text("utf-8"))
+    entity = raw.get("Q900081") or raw["entities"]["Q900081"]
+    monkeypatch.setattr(link, "entity_labels",
+                        lambda e: {k: v["value"] for k, v in e["labels"].items()})
+    monkeypatch.setattr(link, "entity_description",
+                        lambda e, lang="en": e["descriptions"][lang]["value"])
+    monkeypatch.setattr(link, "entity_aliases", lambda e: [("en", "Evil Clinic")])
     root = make_project(tmp_path)
-    run(root, wikidata_server, tmp_path)
-    decide(root, "evil-clinic", "Q900081", "accepted")
-    run(root, wikidata_server, tmp_path, enrich=True)
-    hostile = 'Evil <script>alert("x")</script>\nClinic'
-    description = 'says "hello"\nthen\tleaves\x1b[31m'
-    raw = (root / REVIEW_FILE).read_text("utf-8")
-    assert "\x1b" not in raw and "\t" not in raw
-    cand = review(root)["evil-clinic"]["candidates"][0]
-    assert (cand["label"], cand["description"]) == (hostile, description)
+    actor = {a.id: a for a in link.load_entities(root).actors}["evil-clinic"]
+    res = link.EntityResult("Q900081", "found", "Q900081", entity, "2026-11-23T00:00:00Z")
+    cand = link._score_entity(actor, res, _Resolver(), ["search"], "2026-11-23")
+    assert cand["label"] == "邪恶<script>诊所" and cand["description"] == ""
+    assert any("English label refused" in e for e in cand["evidence"])
+    assert any("description refused" in e for e in cand["evidence"])
+    text = link.render_review([{"actor": "evil-clinic", "candidates": [cand]}])
+    assert not any(ch in text for ch in "\x1b\t") and "\\n" not in text
+    write_review(root, """\
+        links:
+        - actor: evil-clinic
+          candidates:
+          - target: Q900081
+            reference: https://www.wikidata.org/wiki/Q900081
+            checked_revision: '3000081'
+            decision: accepted
+            reviewer: Test Reviewer
+            decision_date: '2026-11-20'
+            enrichment:
+              labels:
+                en: "Evil\\nClinic"
+        """)
+    errors = [i for i in check_review_file(root) if i.severity == Severity.ERROR]
+    assert [(i.line, i.field, i.code) for i in errors] == [
+        (12, "links[0].candidates[0].enrichment.labels.en", "link-control-character")]
+    with pytest.raises(InvalidData):
+        list(enrichment_triples(root))
+
+
+def test_wikidata_text_is_escaped_wherever_it_goes(tmp_path):
+    """Printable but hostile text (markup, quotes, backslashes) is data, never markup: it
+    survives the review file, the SSSOM TSV, RDF (N-Triples and Turtle) and the terminal
+    intact and inert, never breaking a line or a cell."""
+    hostile = 'Evil <script>alert("x")</script> \\ Clinic'
+    root = make_project(tmp_path)
+    write_review(root, f"""\
+        links:
+        - actor: evil-clinic
+          candidates:
+          - target: Q900081
+            label: '{hostile}'
+            reference: https://www.wikidata.org/wiki/Q900081
+            checked_revision: '3000081'
+            decision: accepted
+            reviewer: Test Reviewer
+            decision_date: '2026-11-20'
+            enrichment:
+              labels:
+                zh: 邪恶<script>诊所
+                en: '{hostile}'
+        """)
+    assert review(root)["evil-clinic"]["candidates"][0]["label"] == hostile
     # TSV: one line per row, the same number of cells everywhere
     [tsv] = linkset_files(root, tmp_path / "out")
     lines = [line for line in tsv.read_text("utf-8").split("\n") if line and line[0] != "#"]
     assert {len(line.split("\t")) for line in lines} == {len(SSSOM_COLUMNS)}
     row = next(line for line in lines if "wikidata:Q900081" in line)
-    assert 'Evil <script>alert("x")</script>\\nClinic' in row
+    assert hostile.replace("\\", "\\\\") in row
     # RDF: serialised and parsed back, the literal is unchanged
     graph = Graph()
     for triple in [*link_triples(root), *enrichment_triples(root)]:
@@ -671,6 +735,7 @@ def test_wikidata_text_is_escaped_wherever_it_goes(wikidata_server, tmp_path):
         assert (HCID["evil-clinic"], SKOS.altLabel, Literal(hostile, lang="en")) in back
         assert (HCID["evil-clinic"], SKOS.altLabel, Literal("邪恶<script>诊所", lang="zh")) in back
     # terminal: nothing printed can move the cursor, recolour or break a line
+    description = 'says "hello"\nthen\tleaves\x1b[31m'
     shown = terminal_safe(description)
     assert "\x1b" not in shown and "\n" not in shown and "\\x1b" in shown
     from pipeline.link import LinkSummary
@@ -835,7 +900,7 @@ links:
       retrieved_on: '2026-11-23'
       labels:
         en: 'Eastvale "Digital" <b>Health</b> Institute'
-        zh: "东谷数字健康研究所\\n<script>"
+        zh: "东谷数字健康研究所 <script>"
 """
 
 
@@ -853,7 +918,7 @@ def test_build_publishes_links_and_wikidata_labels_in_their_own_graphs(tmp_path)
     out = build_release(root, tmp_path / "out", register=False)
 
     actor = ox.NamedNode(str(HCID["eastvale-digital-health-institute"]))
-    zh = ox.Literal("东谷数字健康研究所\n<script>", language="zh")
+    zh = ox.Literal("东谷数字健康研究所 <script>", language="zh")
     en = ox.Literal('Eastvale "Digital" <b>Health</b> Institute', language="en")
     graphs = {}
     for quad in ox.parse(path=str(out / "healthcoop.nq"), format=ox.RdfFormat.N_QUADS):

@@ -7,11 +7,14 @@ Turtle writer never writes them)."""
 
 from __future__ import annotations
 
+import time
+
 import pyoxigraph as ox
 import pytest
 import requests
 from click.testing import CliRunner
 from tools import rdfstores
+from wikidata_server import body, drip, redirect, running
 
 from pipeline.cli import main
 from pipeline.errors import EnvironmentProblem
@@ -129,15 +132,23 @@ def test_unreachable_store_is_a_clear_error(release_dir):
         in result.output
 
 
-def test_refusing_store_is_a_clear_error(server, release_dir, tmp_path):
-    """The store answers but refuses: bad data gives 'refused the upload with HTTP 400'
-    with the store's own message; a wrong path gives its HTTP 404 and a hint."""
+def test_refusing_store_is_a_clear_error(store, release_dir, tmp_path):
+    """The store answers but refuses: a request it rejects gives 'refused the upload with
+    HTTP 400' with the store's own message; a wrong path gives its HTTP 404 and a hint.
+    Broken data never gets that far: it is refused here (exit 1, naming the file) and the
+    store keeps what it had."""
+    assert cli(str(release_dir), "--endpoint", store.store).exit_code == 0
+    before = store.count()
     bad = tmp_path / "bad.ttl"
     bad.write_text("<http://a> <http://b> .\n", encoding="utf-8")
-    result = cli(str(bad), "--endpoint", server.store)
-    assert result.exit_code == 2
-    assert "the store refused the upload with HTTP 400:" in result.output
-    wrong = cli(str(release_dir), "--endpoint", server.base + "/nowhere")
+    result = cli(str(bad), "--endpoint", store.store)
+    assert result.exit_code == 1 and f"{bad} is not valid Turtle" in result.output
+    assert store.count() == before
+    both = cli(str(release_dir), "--endpoint", store.store + "?graph=http://example.org/g")
+    assert both.exit_code == 2
+    assert "the store refused the upload with HTTP 400:" in both.output
+    assert "Both graph and default" in both.output
+    wrong = cli(str(release_dir), "--endpoint", store.base + "/nowhere")
     assert wrong.exit_code == 2 and "HTTP 404" in wrong.output and "fix:" in wrong.output
 
 
@@ -186,3 +197,97 @@ def test_virtuoso_reads_our_turtle_to_the_same_iris(virtuoso, release_dir):
     assert not [r["s"] for r in subjects if "\\" in r["s"]]
     fragments = [r["s"] for r in subjects if "#evidence-" in r["s"]]
     assert fragments
+
+
+# --- hostile stores (the loopback fake of tests/wikidata_server.py, answering PUT) -------------
+
+@pytest.fixture
+def fake_store():
+    """A scriptable HTTP server on 127.0.0.1 that accepts PUT at /store."""
+    with running() as fake:
+        fake.store = fake.url.replace("/w/api.php", "/store")
+        yield fake
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.nt"
+    path.write_text('<https://w3id.org/healthcoop/id/x> <http://www.w3.org/2000/01/'
+                    'rdf-schema#label> "x" .\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("timeout", [1.0, (10.0, 1.0)], ids=["float", "tuple"])
+def test_store_dripping_its_answer_is_cut_at_the_deadline(fake_store, small, timeout):
+    """A store that takes the upload, then answers one byte every 0.3 s: each read is
+    quick, so only a total deadline ends it. Both the float deadline and the old
+    (connect, total) tuple bound the whole upload; without the deadline this takes 30 s."""
+    fake_store.script(drip(b"x" * 100, interval=0.3))
+    start = time.monotonic()
+    with pytest.raises(EnvironmentProblem, match="within 1 s"):
+        load_release(small, fake_store.store, timeout=timeout)
+    assert time.monotonic() - start < 3
+    assert fake_store.requests[0].headers["Content-Type"] == "application/n-triples"
+
+
+def test_store_dripping_its_headers_is_cut_at_the_deadline(fake_store, small):
+    """The same when the status line itself arrives a byte at a time."""
+    fake_store.script(drip(b"", interval=0.2, headers=True))
+    start = time.monotonic()
+    with pytest.raises(EnvironmentProblem, match="within 1 s"):
+        load_release(small, fake_store.store, timeout=1.0)
+    assert time.monotonic() - start < 3
+
+
+def test_cli_timeout_is_a_total_deadline(fake_store, small):
+    """`healthcoop load --timeout 1` against a dripping store: exit 2 after about a second,
+    a message, no traceback."""
+    fake_store.script(drip(b"x" * 100, interval=0.3))
+    start = time.monotonic()
+    result = cli(str(small), "--endpoint", fake_store.store, "--timeout", "1")
+    assert result.exit_code == 2 and "within 1 s" in result.output
+    assert time.monotonic() - start < 3 and isinstance(result.exception, SystemExit)
+
+
+def test_redirecting_store_is_refused_not_followed(fake_store, small):
+    """requests would follow a 302 on PUT as a GET, and report success with nothing stored;
+    uploads therefore do not follow redirects, and the message says where it pointed."""
+    fake_store.script(redirect("/elsewhere", 302))
+    with pytest.raises(EnvironmentProblem, match="HTTP 302, a redirect to /elsewhere"):
+        load_release(small, fake_store.store)
+    assert len(fake_store.requests) == 1
+
+
+def test_store_error_page_cannot_drive_the_terminal(fake_store, small):
+    """The store's answer is quoted in the message: its escape sequences (clear screen,
+    retitle window, C1 CSI, RTL override) and invalid UTF-8 arrive as visible escapes."""
+    page = b"\x1b[2J\x1b]0;pwned\x07 oops \xc2\x9b31m \xe2\x80\xae evil \xff"
+    fake_store.script(body(page, status=500, Content_Type="text/html"))
+    with pytest.raises(EnvironmentProblem) as err:
+        load_release(small, fake_store.store)
+    message = err.value.message
+    assert "HTTP 500" in message and "\\x1b[2J" in message and "\\u202e" in message
+    assert not any(ch in message for ch in "\x1b\x07\x9b\u202e")
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), (10.0, 0), "soon"])
+def test_nonsense_timeouts_are_refused(small, timeout):
+    """A deadline must be a positive, finite number of seconds."""
+    with pytest.raises(EnvironmentProblem, match="seconds"):
+        load_release(small, "http://127.0.0.1:9/store", timeout=timeout)
+
+
+@pytest.mark.parametrize("endpoint", ["http://", "http:///store", "store", "http://h:x/store",
+                                      "http://h/store\x1b[31m"])
+def test_endpoint_without_host_is_refused(small, endpoint):
+    """An endpoint that names no host (or has a bad port, or control characters) is refused
+    before anything is read or sent, with the URL shown escaped."""
+    with pytest.raises(EnvironmentProblem, match="Graph Store endpoint") as err:
+        load_release(small, endpoint)
+    assert "\x1b" not in err.value.message
+
+
+def test_graph_that_is_not_an_iri_is_refused(small):
+    """--graph must be an IRI: the store would refuse it anyway, after the upload."""
+    with pytest.raises(EnvironmentProblem, match="is not an IRI"):
+        load_release(small, "http://127.0.0.1:9/store", graph="not an iri")

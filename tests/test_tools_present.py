@@ -35,6 +35,13 @@ TOOLS = {
     "node": lambda: _runs(["node", "--version"]),
     "n3 (tests/js)": lambda: (TESTS / "js" / "node_modules" / "n3").is_dir(),
     "jsonld (tests/js)": lambda: (TESTS / "js" / "node_modules" / "jsonld").is_dir(),
+    "jena TDB2 (tests/tools/jena tdb2.tdbquery)": lambda: _runs(
+        [str(TESTS / "tools" / "jena"), "tdb2.tdbquery", "--version"]),
+    "jena SHACL (tests/tools/jena shacl.shacl)": lambda: _runs(
+        [str(TESTS / "tools" / "jena"), "shacl.shacl", "--version"]),
+    "OWL API profile checker (tests/tools/owl-profile, needs javac)": lambda: _runs(
+        [str(TESTS / "tools" / "owl-profile")]),
+    "java (HermiT in owlready2)": lambda: _runs(["java", "-version"]),
     "virtuoso-t": lambda: bool(shutil.which("virtuoso-t")) and bool(shutil.which("isql-vt")),
     "gzip": lambda: _runs(["gzip", "--version"]),
 }

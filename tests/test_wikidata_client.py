@@ -6,15 +6,34 @@ injected, so backoff is checked without sleeping.
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import hashlib
 import json
+import os
+import time
 from datetime import timedelta
 
 import pytest
-from wikidata_server import MALFORMED, FakeClock, maxlag, running, slow, status
+from wikidata_server import (
+    MALFORMED,
+    FakeClock,
+    body,
+    deeply_nested,
+    drip,
+    fake_gzip,
+    maxlag,
+    raw,
+    redirect,
+    redirect_loop,
+    running,
+    slow,
+    status,
+    truncated,
+)
 
 from pipeline.errors import EnvironmentProblem
+from pipeline.load import http_request, watched_session
 from pipeline.wikidata import (
     MAXLAG,
     OfflineMiss,
@@ -23,6 +42,9 @@ from pipeline.wikidata import (
     WikidataClient,
     WikidataUnavailable,
     claim_values,
+    entity_aliases,
+    entity_description,
+    entity_labels,
     user_agent,
 )
 
@@ -333,3 +355,252 @@ def test_stale_cache_is_refetched_online_and_refresh_bypasses_it(wikidata_server
     clock.current += timedelta(days=31)
     client.get_entities(["Q900001"])
     assert len(wikidata_server.requests) == 3
+
+
+def test_wrong_shape_cache_entry_is_discarded_and_refetched(wikidata_server, tmp_path):
+    """An entry that verifies (checksum and all) but whose answer has the wrong shape, e.g.
+    `search` an object where a list belongs (written by an older or buggy version), is
+    discarded and fetched again instead of crashing the look-up."""
+    client = make_client(wikidata_server, tmp_path)
+    client.search("Northbridge University")
+    path = _only_cache_file(tmp_path)
+    entry = json.loads(path.read_text("utf-8"))
+    entry["body"] = {"search": {"id": "Q900001"}}
+    entry["body_sha256"] = ResponseCache._body_hash(entry["body"])
+    path.write_text(json.dumps(entry), "utf-8")
+    again = make_client(wikidata_server, tmp_path)
+    assert again.search("Northbridge University").hits[0].id == "Q900001"
+    assert len(wikidata_server.requests) == 2
+    assert "malformed answer" in again.cache.discarded[0]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_cache_entry_that_is_not_a_file_does_not_hang(wikidata_server, tmp_path, kind):
+    """A FIFO where a cache entry belongs would block a plain read forever; a directory
+    there would make the atomic rewrite fail. Both are passed over and the answer fetched."""
+    client = make_client(wikidata_server, tmp_path)
+    client.search("Northbridge University")
+    path = _only_cache_file(tmp_path)
+    path.unlink()
+    os.mkfifo(path) if kind == "fifo" else path.mkdir()
+    again = make_client(wikidata_server, tmp_path)
+    assert again.search("Northbridge University").hits[0].id == "Q900001"
+    assert len(wikidata_server.requests) == 2 and again.cache.discarded
+
+
+def test_cache_directory_that_is_a_regular_file(wikidata_server, tmp_path):
+    """--cache-dir naming a regular file: look-ups still work (uncached), and the problem
+    is noted for the run summary instead of ending the run with a traceback."""
+    (tmp_path / "cache").write_text("not a directory")
+    client = make_client(wikidata_server, tmp_path)
+    assert client.search("Northbridge University").hits[0].id == "Q900001"
+    assert client.search("Northbridge University").hits[0].id == "Q900001"
+    assert len(wikidata_server.requests) == 2
+    assert any("cannot be written" in note for note in client.cache.discarded)
+
+
+# --- hostile servers ----------------------------------------------------------------------------
+
+SEARCH_SHAPES = {
+    "list-at-top": [],
+    "number-at-top": 7,
+    "search-is-object": {"search": {"id": "Q900001"}},
+    "search-is-number": {"search": 5},
+    "search-missing": {"success": 1},
+}
+ENTITY_SHAPES = {
+    "entities-is-list": {"entities": []},
+    "entities-missing": {"success": 1},
+    "entity-is-list": {"entities": {"Q900001": ["labels"]}},
+    "entity-is-string": {"entities": {"Q900001": "Q900001"}},
+    "id-is-number": {"entities": {"Q900001": {"id": 900001}}},
+    "id-not-a-qid": {"entities": {"Q900001": {"id": "Q900001\n"}}},
+    "redirect-is-string": {"entities": {"Q900001": {"id": "Q900002", "redirects": "Q900002"}}},
+    "redirect-to-garbage": {"entities": {"Q900001": {"redirects": {"to": "\x1b[2J"}}}},
+}
+
+
+@pytest.mark.parametrize("answer", SEARCH_SHAPES.values(), ids=SEARCH_SHAPES.keys())
+def test_malformed_search_answers_fail_cleanly(wikidata_server, tmp_path, answer):
+    """A search answer of the wrong shape is a failed attempt: retried, then
+    WikidataUnavailable saying so; never a TypeError, and never cached."""
+    client = make_client(wikidata_server, tmp_path, retry=RetryPolicy(max_retries=1))
+    wikidata_server.script(body(answer), body(answer))
+    with pytest.raises(WikidataUnavailable, match="not a JSON object|malformed"):
+        client.search("Northbridge University")
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("answer", ENTITY_SHAPES.values(), ids=ENTITY_SHAPES.keys())
+def test_malformed_entity_answers_fail_cleanly(wikidata_server, tmp_path, answer):
+    """wbgetentities answers with a list where an object belongs, a number where a string
+    belongs, a missing `entities`, or an id or redirect that is no QID: failed attempts,
+    then a clear error; nothing of it reaches the linker or the cache."""
+    client = make_client(wikidata_server, tmp_path, retry=RetryPolicy(max_retries=1))
+    wikidata_server.script(body(answer), body(answer))
+    with pytest.raises(WikidataUnavailable, match="malformed"):
+        client.get_entities(["Q900001"])
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+
+
+def test_wrong_types_inside_an_entity_are_skipped(wikidata_server, tmp_path):
+    """Inside an otherwise sound entity, wrong-typed parts (labels a list, aliases a number,
+    a description a bare string, claims not lists, sitelinks a number, lastrevid a string)
+    are read as absent, by the client and by every reader the linker uses."""
+    hostile = {"id": "Q900001", "labels": [], "aliases": {"en": 5, "zh": [3, {"value": 4}]},
+               "descriptions": {"en": "bare"}, "claims": {"P31": {"x": 1}, "P17": [
+                   {"mainsnak": "Q1"}, {"mainsnak": {"datavalue": {"value": {"numeric-id":
+                                                                              True}}}}]},
+               "sitelinks": 4, "lastrevid": "3000001"}
+    client = make_client(wikidata_server, tmp_path)
+    wikidata_server.script(body({"entities": {"Q900001": hostile}}))
+    result = client.get_entities(["Q900001"])["Q900001"]
+    assert result.status == "found" and result.revision is None
+    entity = result.entity
+    assert entity_labels(entity) == {} and entity_aliases(entity) == []
+    assert entity_description(entity) == ""
+    assert claim_values(entity, "P31") == [] and claim_values(entity, "P17") == []
+    assert entity["sitelinks"] == {}
+    for reader in (entity_labels, entity_aliases, entity_description):
+        for junk in ({"labels": 1, "aliases": [1], "descriptions": []}, {}):
+            reader(junk)
+    assert claim_values({"claims": []}, "P31") == []
+
+
+def test_json_nested_200k_deep_is_a_failed_attempt(wikidata_server, tmp_path):
+    """json.loads raises RecursionError on 200,000 nested brackets: caught as a malformed
+    answer and retried; the good answer that follows is used."""
+    client = make_client(wikidata_server, tmp_path)
+    wikidata_server.script(deeply_nested(200_000))
+    assert client.search("Northbridge University").hits[0].id == "Q900001"
+    assert client.clock.sleeps == [2.0]
+    wikidata_server.script(*[deeply_nested(200_000)] * 2)
+    with pytest.raises(WikidataUnavailable, match="nested too deeply"):
+        make_client(wikidata_server, tmp_path, retry=RetryPolicy(max_retries=1)).search("x")
+
+
+@pytest.mark.parametrize("broken", [fake_gzip(), truncated(), raw(b"HTTP/1.1 abc\r\n\r\n"),
+                                    raw(b"\x00\xff garbage"), body(b"\xff\xfe not utf-8")],
+                         ids=["fake-gzip", "truncated", "bad-status-line", "not-http",
+                              "not-utf8"])
+def test_broken_transfers_are_failed_attempts(wikidata_server, tmp_path, broken):
+    """A body that claims gzip but is not, one shorter than its Content-Length, a garbled
+    status line, bytes that are not HTTP at all, a body that is not UTF-8: each is a
+    failed attempt (retried), never an exception from requests or urllib3."""
+    client = make_client(wikidata_server, tmp_path)
+    wikidata_server.script(broken)
+    assert client.search("Northbridge University").hits[0].id == "Q900001"
+    assert client.clock.sleeps == [2.0]
+
+
+def test_redirect_loop_stops_at_once(wikidata_server, tmp_path):
+    """A server redirecting in a loop: requests gives up after 30 hops and we say so at
+    once (retrying a loop is pointless), naming --endpoint."""
+    client = make_client(wikidata_server, tmp_path)
+    wikidata_server.script(redirect_loop())
+    with pytest.raises(WikidataUnavailable, match="loop") as err:
+        client.search("Northbridge University")
+    assert "--endpoint" in err.value.fix and client.clock.sleeps == []
+
+
+@pytest.mark.parametrize("location", ["ftp://example.org/x", "file:///etc/passwd",
+                                      "http://[::1/x", "http://exa mple.org:99999/"])
+def test_redirect_to_an_unusable_url_fails_cleanly(wikidata_server, tmp_path, location):
+    """A redirect to another scheme, or to a URL whose host or port cannot be read, ends in
+    WikidataUnavailable, not in requests' or urllib3's exceptions. (A Location without a
+    host, such as "http://", is resolved against the current URL, as browsers do.)"""
+    client = make_client(wikidata_server, tmp_path, retry=RetryPolicy(max_retries=1))
+    wikidata_server.script(redirect(location), redirect(location))
+    with pytest.raises(WikidataUnavailable):
+        client.search("Northbridge University")
+
+
+@pytest.mark.parametrize("endpoint", ["http://", "http:///w/api.php", "https://:80/w/api.php",
+                                      "ftp://example.org/w/api.php", "javascript:alert(1)",
+                                      "http://exa mple.org/", "http://example.org:99999/",
+                                      "http://[::1/w/api.php", "", "http://\x1b[31mx/"])
+def test_endpoint_without_host_or_with_bad_scheme_is_refused(endpoint):
+    """The endpoint must be an http(s) URL naming a host (and a port that is a number);
+    anything else is refused before a request, and the message shows escapes, not raw
+    control characters."""
+    with pytest.raises(EnvironmentProblem) as err:
+        WikidataClient(endpoint=endpoint, user_agent=UA)
+    assert "\x1b" not in err.value.message
+
+
+def test_drip_one_byte_per_second_is_cut_at_the_total_deadline(wikidata_server, tmp_path):
+    """The server sends a byte a second: each read succeeds, so requests' per-read timeout
+    never fires; our total deadline (2 s) must end the request anyway. Without it this
+    answer would take a minute."""
+    client = make_client(wikidata_server, tmp_path, timeout=2.0,
+                         retry=RetryPolicy(max_retries=0))
+    wikidata_server.script(drip(b'{"search": []}' + b" " * 60, interval=1.0))
+    start = time.monotonic()
+    with pytest.raises(WikidataUnavailable, match="within 2 s"):
+        client.search("Northbridge University")
+    assert time.monotonic() - start < 4
+
+
+def test_drip_in_the_headers_is_cut_too(wikidata_server, tmp_path):
+    """Dripping the status line and headers (before requests returns a response at all)
+    is bounded by the same deadline."""
+    client = make_client(wikidata_server, tmp_path, timeout=(2.0, 1.0),
+                         retry=RetryPolicy(max_retries=1))
+    wikidata_server.script(drip(b"{}", interval=0.2, headers=True),
+                           drip(b"{}", interval=0.2, headers=True))
+    start = time.monotonic()
+    with pytest.raises(WikidataUnavailable, match="timeout"):
+        client.search("Northbridge University")
+    assert time.monotonic() - start < 4 and client.clock.sleeps == [2.0]
+
+
+def test_answers_are_read_with_a_size_bound(wikidata_server):
+    """http_request reads at most limit + 1 bytes, whatever the server sends."""
+    wikidata_server.script(body(b"x" * 100_000))
+    answer = http_request(watched_session(), "GET", wikidata_server.url, deadline=5,
+                          connect=2, limit=1000)
+    assert answer.status == 200 and len(answer.body) == 1001
+
+
+def test_lone_surrogate_in_a_label_is_refused_and_cacheable(wikidata_server, tmp_path):
+    """A "\\ud800" JSON escape decodes to a lone surrogate, which UTF-8 cannot carry: the
+    hit is refused with a note, the answer is still cached (written as its escape) and read
+    back offline."""
+    answer = {"search": [{"id": "Q900001", "label": "North\ud800bridge"},
+                         {"id": "Q900002", "label": "Northbridge Hospital"}]}
+    client = make_client(wikidata_server, tmp_path)
+    wikidata_server.script(body(answer))
+    result = client.search("Northbridge University")
+    assert [h.id for h in result.hits] == ["Q900002"]
+    assert "lone surrogate U+D800" in client.refused[0] and "Q900001" in client.refused[0]
+    offline = make_client(wikidata_server, tmp_path, offline=True)
+    assert [h.id for h in offline.search("Northbridge University").hits] == ["Q900002"]
+    entity = {"id": "Q900001", "labels": {"en": {"language": "en", "value": "\udfff"}}}
+    wikidata_server.script(body({"entities": {"Q900001": entity}}))
+    result = client.get_entities(["Q900001"])["Q900001"]
+    assert entity_labels(result.entity) == {}
+
+
+def test_control_characters_in_wikidata_text_are_refused(wikidata_server, tmp_path):
+    """Labels, aliases, descriptions and claim values holding escape sequences or other
+    control characters are refused like record text: the readers leave them out (so they
+    never reach links.yaml or a terminal) and each refusal is noted; a search hit carrying
+    one is dropped."""
+    entity = copy.deepcopy(wikidata_server.entities["Q900001"])
+    entity["labels"]["en"]["value"] = "\x1b[31mNorthbridge University\x1b[0m"
+    entity["aliases"]["en"][0]["value"] = "NBU\u202e"
+    entity["descriptions"]["en"]["value"] = "bell\x07"
+    entity["claims"]["P571"][0]["mainsnak"]["datavalue"]["value"]["time"] = "+1850\x1b]0;x\x07"
+    wikidata_server.script(body({"entities": {"Q900001": entity}}))
+    client = make_client(wikidata_server, tmp_path)
+    found = client.get_entities(["Q900001"])["Q900001"].entity
+    assert entity_labels(found) == {"zh": "诺斯布里奇大学"}
+    assert entity_aliases(found) == [] and entity_description(found) == ""
+    assert claim_values(found, "P571") == [] and claim_values(found, "P31") == ["Q900902"]
+    notes = "\n".join(client.refused)
+    assert "label (en) refused" in notes and "U+001B" in notes and "U+202E" in notes
+    assert "description (en)" in notes and "P571" in notes
+    assert "\x1b" not in notes
+    wikidata_server.script(body({"search": [{"id": "Q900001", "label": "ok",
+                                             "match": {"text": "\x9b2J"}}]}))
+    assert client.search("Northbridge University").hits == ()

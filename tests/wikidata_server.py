@@ -9,6 +9,20 @@ Requests to /w/api.php are routed by `action`:
 Every request is recorded (parameters and headers). `script(...)` queues failure modes that
 the next requests get instead of the normal answer: an HTTP status with headers, the `maxlag`
 error body, malformed JSON, or a slow answer that outlasts the client's timeout.
+
+Hostile modes (for the "no traceback, ever" tests), each one scripted answer:
+  * `body(data)`: exactly these bytes (or this JSON value) as a 200 answer, any headers;
+  * `deeply_nested(depth)`: JSON nested `depth` levels deep (json.loads recurses per level);
+  * `fake_gzip()`: claims `Content-Encoding: gzip` but is not gzip;
+  * `redirect(location)`: a 302 to anywhere; `redirect_loop()`: into /loop/, which
+    redirects to itself forever (without using up the script);
+  * `drip(data, interval, headers=False)`: the body (or, with headers=True, the status
+    line and headers too) one byte every `interval` seconds;
+  * `raw(data)`: these bytes on the socket instead of an HTTP answer, then close;
+  * `truncated()`: a Content-Length longer than the body, then close.
+PUT requests (as `healthcoop load` sends) are accepted too: the body is read and recorded,
+and the scripted behaviour answers, else 204 No Content; so the server also stands in for a
+hostile Graph Store. `reset()` empties the script and the record between examples.
 """
 
 from __future__ import annotations
@@ -35,12 +49,15 @@ class Recorded:
 
 @dataclass
 class Behaviour:
-    """One scripted answer: kind is ok | status | maxlag | malformed | slow."""
+    """One scripted answer: kind is ok | status | maxlag | malformed | slow | body | drip |
+    raw | truncated | redirect-loop."""
 
     kind: str
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    data: bytes = b""
+    drip_headers: bool = False
 
 
 def status(code: int, **headers: str) -> Behaviour:
@@ -59,6 +76,44 @@ MALFORMED = Behaviour("malformed")
 
 def slow(seconds: float) -> Behaviour:
     return Behaviour("slow", delay=seconds)
+
+
+def body(data, status: int = 200, **headers: str) -> Behaviour:
+    """Answer with `data`: bytes as they are, anything else as JSON (lone surrogates
+    written as their \\u escapes, as a server in another language would)."""
+    if not isinstance(data, bytes):
+        data = json.dumps(data).encode("ascii")
+    headers = {k.replace("_", "-"): v for k, v in headers.items()}
+    headers.setdefault("Content-Type", "application/json; charset=utf-8")
+    return Behaviour("body", status, headers, data=data)
+
+
+def deeply_nested(depth: int = 200_000) -> Behaviour:
+    return body(b"[" * depth + b"]" * depth)
+
+
+def fake_gzip() -> Behaviour:
+    return body(b'{"search": [], "success": 1}', Content_Encoding="gzip")
+
+
+def redirect(location: str, code: int = 302) -> Behaviour:
+    return Behaviour("body", code, {"Location": location, "Content-Type": "text/plain"})
+
+
+def redirect_loop() -> Behaviour:
+    return redirect("/loop/a")
+
+
+def drip(data: bytes, interval: float = 1.0, *, headers: bool = False) -> Behaviour:
+    return Behaviour("drip", delay=interval, data=data, drip_headers=headers)
+
+
+def raw(data: bytes) -> Behaviour:
+    return Behaviour("raw", data=data)
+
+
+def truncated(data: bytes = b'{"search": [{"id": "Q900001"', claimed: int = 1000) -> Behaviour:
+    return Behaviour("truncated", data=data, delay=claimed)
 
 
 def slug(text: str) -> str:
@@ -97,6 +152,12 @@ class FakeWikidata:
     def script(self, *behaviours: Behaviour) -> None:
         with self._lock:
             self._script.extend(behaviours)
+
+    def reset(self) -> None:
+        """Forget the script and the recorded requests (between Hypothesis examples)."""
+        with self._lock:
+            self._script.clear()
+            self.requests.clear()
 
     def _next(self) -> Behaviour:
         with self._lock:
@@ -138,37 +199,84 @@ class FakeWikidata:
                 pass
 
             def do_GET(self):  # noqa: N802 - http.server's naming
+                self._serve(None)
+
+            def do_PUT(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                self._serve(self.rfile.read(length))
+
+            def _serve(self, upload: bytes | None):
                 parts = urlsplit(self.path)
                 params = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 with fake._lock:
                     fake.requests.append(Recorded(parts.path, params, dict(self.headers)))
-                if parts.path != "/w/api.php":
+                try:
+                    self._answer(parts.path, params, upload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (deadline tests)
+
+            def _answer(self, path, params, upload):
+                if path.startswith("/loop/"):  # a redirect loop that never ends
+                    other = "/loop/b" if path == "/loop/a" else "/loop/a"
+                    return self._send(302, b"", "text/plain", {"Location": other})
+                if path not in ("/w/api.php", "/store"):
                     return self._send(404, b"not found", "text/plain")
                 behaviour = fake._next()
-                if behaviour.kind == "status":
-                    return self._send(behaviour.status, b"<html>error</html>", "text/html",
-                                      behaviour.headers)
-                if behaviour.kind == "maxlag":
+                kind = behaviour.kind
+                if kind == "status":
+                    return self._send(behaviour.status, behaviour.data or b"<html>error</html>",
+                                      "text/html", behaviour.headers)
+                if kind == "maxlag":
                     body = (fake.fixtures / "maxlag.json").read_bytes()
                     return self._send(200, body, "application/json", behaviour.headers)
-                if behaviour.kind == "malformed":
+                if kind == "malformed":
                     return self._send(200, b'{"entities": {"Q9000', "application/json")
-                if behaviour.kind == "slow" and fake._stopping.wait(behaviour.delay):
+                if kind == "body":
+                    headers = dict(behaviour.headers)
+                    ctype = headers.pop("Content-Type", "application/octet-stream")
+                    return self._send(behaviour.status, behaviour.data, ctype, headers)
+                if kind == "drip":
+                    return self._drip(behaviour)
+                if kind == "raw":
+                    self.close_connection = True
+                    self.wfile.write(behaviour.data)
+                    return self.wfile.flush()
+                if kind == "truncated":
+                    self.close_connection = True
+                    return self._send(200, behaviour.data, "application/json",
+                                      {"Content-Length": str(int(behaviour.delay))})
+                if kind == "slow" and fake._stopping.wait(behaviour.delay):
                     return None
+                if upload is not None:  # a Graph Store upload, stored nowhere
+                    return self._send(204, b"", "text/plain")
                 body = json.dumps(fake.answer(params), ensure_ascii=False).encode("utf-8")
                 return self._send(200, body, "application/json; charset=utf-8")
 
+            def _drip(self, behaviour):
+                data = behaviour.data
+                head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(data)}\r\n\r\n").encode("ascii")
+                if not behaviour.drip_headers:
+                    self.wfile.write(head)
+                    self.wfile.flush()
+                    head = b""
+                self.close_connection = True
+                for i in range(len(head + data)):
+                    self.wfile.write((head + data)[i:i + 1])
+                    self.wfile.flush()
+                    if fake._stopping.wait(behaviour.delay):
+                        return
+
             def _send(self, code, body, ctype, headers=None):
-                try:
-                    self.send_response(code)
-                    self.send_header("Content-Type", ctype)
-                    self.send_header("Content-Length", str(len(body)))
-                    for key, value in (headers or {}).items():
-                        self.send_header(key, value)
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout tests)
+                headers = dict(headers or {})
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", headers.pop("Content-Length", str(len(body))))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
 
         return Handler
 
