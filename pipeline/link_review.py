@@ -444,9 +444,9 @@ class _Checker:
                      record_id=rid)
         if kind == "wikidata" and QID_TARGET.match(target):
             self.linked.add(rid)
-        if kind == "wikidata" and QID_TARGET.match(target) and match_type == "exact":
-            # owl:sameAs twice to one item would make two records one; a broad or close
-            # match to the same item (a part and its whole) may be shared
+        if kind == "wikidata" and QID_TARGET.match(target) and match_type in ("exact", "close"):
+            # owl:sameAs (or a close match) twice to one item would make two records one; a
+            # broad, narrow or related match to the same item (a part and its whole) may not
             other = self.accepted_qids.get(target)
             if other and other != rid:
                 self.add((*cpath, "target"), f"{target} is also accepted for {other!r}: "

@@ -662,23 +662,81 @@ def _component_fix(component: str, field_name: str) -> str:
 
 # --- the SHACL report as RDF, and as a page ---------------------------------------------------
 
-def report_graph(report: ValidationReport) -> list:
+# Advice is not a constraint: its shapes are in a file of their own, and its results are
+# published in a report of their own, so that validation-report.ttl is the SHACL report of
+# the constraint shapes alone (sh:conforms true exactly when it has no result, SHACL 1.0
+# section 3.6.1) and any SHACL engine given shapes/healthcoop-shapes.ttl says the same.
+CONSTRAINT_SHAPES_FILE = "healthcoop-shapes.ttl"
+ADVICE_SHAPES_FILE = "healthcoop-advice.ttl"
+ADVICE_IRI = URIRef(DATASET + "/validation-advice")
+ADVICE_REPORT_FILE = "validation-advice.ttl"
+
+
+def advice_shape_names(root: Path) -> set[str]:
+    """The readable names (hcsh:Name) of the shapes defined in shapes/healthcoop-advice.ttl,
+    the names `ShaclResult.shape` uses (with "/<sh:name>" for their blank property shapes)."""
+    path = Path(root) / SHAPES_DIR / ADVICE_SHAPES_FILE
+    if not path.is_file() or turtle_syntax_error(path):
+        return set()
+    graph = Graph()
+    graph.parse(path, format="turtle")
+    shapes = set(graph.subjects(RDF.type, SH.NodeShape))
+    shapes |= set(graph.subjects(RDF.type, SH.PropertyShape))
+    shapes |= set(graph.objects(None, SH.property))
+    return {_curie(s) for s in shapes if isinstance(s, URIRef)}
+
+
+def is_advice(result: ShaclResult, advice_names: set[str]) -> bool:
+    """Whether a result comes from an advice shape (or a property shape of one)."""
+    return result.shape in advice_names or result.shape.split("/", 1)[0] in advice_names
+
+
+def split_results(report: ValidationReport) -> tuple[list[ShaclResult], list[ShaclResult]]:
+    """(results of the constraint shapes, results of the advice shapes)."""
+    names = advice_shape_names(report.root)
+    constraints = [r for r in report.shacl_results if not is_advice(r, names)]
+    advice = [r for r in report.shacl_results if is_advice(r, names)]
+    return constraints, advice
+
+
+def report_graph(report: ValidationReport, *, advice: bool = False) -> list:
     """The SHACL report as triples with stable IRIs (no blank nodes), for publication:
-    the same inputs give the same bytes."""
+    the same inputs give the same bytes.
+
+    By default the report of the constraint shapes (validation-report.ttl); with
+    `advice=True` the report of the advice shapes (validation-advice.ttl). Each says
+    sh:conforms true exactly when it has no sh:result, as SHACL defines it."""
+    constraints, advice_results = split_results(report)
+    results = advice_results if advice else constraints
+    iri = ADVICE_IRI if advice else REPORT_IRI
+    if advice:
+        label = "SHACL report of the healthcoop dataset against the advice shapes"
+        comment = (f"Advice, not constraints: the results of {SHAPES_DIR.as_posix()}/"
+                   f"{ADVICE_SHAPES_FILE} (each a sh:Warning), such as actors not yet linked "
+                   "to Wikidata. sh:conforms is as SHACL defines it for these shapes alone; "
+                   "advice never makes the data non-conforming to the constraints "
+                   f"({SHAPES_DIR.as_posix()}/{CONSTRAINT_SHAPES_FILE}, reported in "
+                   f"{REPORT_FILES[0]}).")
+    else:
+        label = "SHACL validation report of the healthcoop dataset"
+        comment = (f"The data against the constraint shapes {SHAPES_DIR.as_posix()}/"
+                   f"{CONSTRAINT_SHAPES_FILE}; sh:conforms is true exactly when there is no "
+                   f"result. Advice ({SHAPES_DIR.as_posix()}/{ADVICE_SHAPES_FILE}) is "
+                   f"reported in {ADVICE_REPORT_FILE}.")
     triples = [
-        (REPORT_IRI, RDF.type, SH.ValidationReport),
-        (REPORT_IRI, SH.conforms, Literal(report.shacl_conforms)),
-        (REPORT_IRI, RDFS.label, Literal("SHACL validation report of the healthcoop dataset",
-                                         lang="en")),
-        (REPORT_IRI, DCTERMS.subject, URIRef(DATASET)),
+        (iri, RDF.type, SH.ValidationReport),
+        (iri, SH.conforms, Literal(report.shacl_ran and not results)),
+        (iri, RDFS.label, Literal(label, lang="en")),
+        (iri, RDFS.comment, Literal(comment, lang="en")),
+        (iri, DCTERMS.subject, URIRef(DATASET)),
     ]
-    for r in report.shacl_results:
+    for r in results:
         key = hashlib.sha256("\n".join(
             [r.focus, r.path or "", r.value or "", r.shape, r.component, r.message]
         ).encode()).hexdigest()[:16]
-        node = URIRef(f"{REPORT_IRI}#result-{key}")
+        node = URIRef(f"{iri}#result-{key}")
         triples += [
-            (REPORT_IRI, SH.result, node),
+            (iri, SH.result, node),
             (node, RDF.type, SH.ValidationResult),
             (node, SH.focusNode, URIRef(r.focus)),
             (node, SH.resultSeverity, SH[r.severity]),
@@ -708,34 +766,44 @@ def _parse_term(n3: str):
 
 
 def write_report_files(report: ValidationReport, out_dir: Path) -> list[Path]:
-    """validation-report.ttl (the SHACL report) and validation-report.html (readable)."""
+    """validation-report.ttl (the SHACL report of the constraint shapes),
+    validation-advice.ttl (the SHACL report of the advice shapes) and
+    validation-report.html (both, readable)."""
     import pyoxigraph as ox
 
     from .publish import canonical_triples
     from .vocab import PREFIXES
 
-    ttl = out_dir / REPORT_FILES[0]
     prefixes = {**PREFIXES, "sh": str(SH)}
+    ttl = out_dir / REPORT_FILES[0]
     ox.serialize(canonical_triples(report_graph(report)), str(ttl), ox.RdfFormat.TURTLE,
                  prefixes=prefixes)
+    advice = out_dir / ADVICE_REPORT_FILE
+    ox.serialize(canonical_triples(report_graph(report, advice=True)), str(advice),
+                 ox.RdfFormat.TURTLE, prefixes=prefixes)
     html = out_dir / REPORT_FILES[1]
     html.write_text(render_html(report), encoding="utf-8", newline="\n")
-    return [ttl, html]
+    return [ttl, advice, html]
 
 
 def render_html(report: ValidationReport) -> str:
+    """The page: the SHACL results of the constraint shapes (what validation-report.ttl
+    holds, and what its conformance says) and every other finding, advice included."""
+    import dataclasses
+
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("pipeline", "templates"),
                       autoescape=select_autoescape(["html"], default=True),
                       keep_trailing_newline=True)
     template = env.get_template("validation-report.html")
-    shacl_issues = {id(r.issue) for r in report.shacl_results}
+    constraints, _advice = split_results(report)
+    shacl_issues = {id(r.issue) for r in constraints}
     other = [i for i in report.issues if id(i) not in shacl_issues]
     return template.render(
-        report=report,
+        report=dataclasses.replace(report, shacl_results=constraints),
         by_file=_group(i for i in report.issues),
-        shacl=report.shacl_results,
+        shacl=constraints,
         other=other,
         stats={k: v for k, v in report.stats.items() if "seconds" not in k},
         version=__version__,

@@ -19,7 +19,8 @@ from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRe
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology" / "healthcoop.ttl"
 TOPICS = ROOT / "ontology" / "topics.ttl"
-SHAPES = ROOT / "shapes" / "healthcoop-shapes.ttl"
+SHAPES = ROOT / "shapes" / "healthcoop-shapes.ttl"  # the constraints
+ADVICE = ROOT / "shapes" / "healthcoop-advice.ttl"  # advice (sh:Warning), apart from them
 MODEL_DOC = ROOT / "docs" / "model.md"
 
 HC = Namespace("https://w3id.org/healthcoop/ontology#")
@@ -63,6 +64,15 @@ def topics() -> Graph:
 
 @pytest.fixture(scope="module")
 def shapes() -> Graph:
+    """Every shapes file together, as `healthcoop validate` runs them."""
+    graph = _load(SHAPES)
+    graph.parse(ADVICE, format="turtle")
+    return graph
+
+
+@pytest.fixture(scope="module")
+def constraints() -> Graph:
+    """The constraint shapes alone: what the release's data conforms to."""
     return _load(SHAPES)
 
 
@@ -87,7 +97,7 @@ def _declared_terms(ontology: Graph) -> set[URIRef]:
 # Parsing
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", [ONTOLOGY, TOPICS, SHAPES], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [ONTOLOGY, TOPICS, SHAPES, ADVICE], ids=lambda p: p.name)
 def test_parses_with_pyoxigraph(path: Path) -> None:
     """Oxigraph's parser is strict about Turtle syntax and IRIs; other tools (and the
     triple store we load into) must be able to read these files, not only rdflib."""
@@ -95,7 +105,7 @@ def test_parses_with_pyoxigraph(path: Path) -> None:
     assert quads
 
 
-@pytest.mark.parametrize("path", [ONTOLOGY, TOPICS, SHAPES], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [ONTOLOGY, TOPICS, SHAPES, ADVICE], ids=lambda p: p.name)
 def test_parses_with_rdflib(path: Path) -> None:
     """The pipeline and pyshacl read the files with rdflib; both parsers must agree on the
     number of triples, or one of them is silently reading something else."""
@@ -722,6 +732,41 @@ def test_actor_without_wikidata_link_is_only_a_warning(shapes: Graph) -> None:
     conforms, _, _ = pyshacl.validate(graph, shacl_graph=shapes, ont_graph=None,
                                       inference="none", allow_warnings=True)
     assert conforms
+
+
+def test_advice_leaves_the_data_conforming(constraints: Graph, shapes: Graph) -> None:
+    """Advice is not among the constraints: an actor without a Wikidata link, or an event
+    that seems to end before it starts, conforms to shapes/healthcoop-shapes.ttl by SHACL's own
+    rule (no result at all, whatever the severity; no allow_warnings)."""
+    graph = _valid_graph()
+    graph.remove((HCID["jane-doe"], HC.link, None))
+    graph.remove((HCID["jane-doe"], SKOS.closeMatch, None))
+    graph.remove((HCID["jane-doe#wikidata-link"], None, None))
+    graph = _replace(graph, HCID["test-signing"], SCHEMA.endDate,
+                     Literal("2018-01-01", datatype=XSD.date))
+    conforms, report, text = pyshacl.validate(graph, shacl_graph=constraints, ont_graph=None,
+                                              inference="none")
+    assert conforms and not list(report.objects(None, SH.result)), text
+    advice = _results(graph, shapes)  # the same graph does get the advice
+    assert {(r["name"], r["severity"]) for r in advice} == {
+        (Literal("links"), SH.Warning), (Literal("start_date"), SH.Warning)}, _describe(advice)
+
+
+def test_topic_shape_checks_only_our_topics(shapes: Graph) -> None:
+    """The topic rules apply to the concepts of our scheme, not to a concept of another
+    scheme that the description names (the EU data theme of dcat:theme): that one gets no
+    result; a topic of ours that breaks a rule still does."""
+    graph = _valid_graph()
+    theme = URIRef("http://publications.europa.eu/resource/authority/data-theme/HEAL")
+    graph.add((theme, RDF.type, SKOS.Concept))
+    graph.add((theme, SKOS.prefLabel, Literal("Health", lang="en")))
+    graph.add((theme, SKOS.inScheme,
+               URIRef("http://publications.europa.eu/resource/authority/data-theme")))
+    graph.remove((HCTOPIC["digital-health"], SKOS.definition, None))
+    results = _results(graph, shapes)
+    assert not [r for r in results if r["focus"] == theme], _describe(results)
+    assert any(r["focus"] == HCTOPIC["digital-health"] and r["path"] == SKOS.definition
+               for r in results), _describe(results)
 
 
 def test_event_date_range(shapes: Graph) -> None:

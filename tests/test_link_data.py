@@ -1,0 +1,81 @@
+"""The real review file: what it publishes carries a reference and a date, and coverage does
+not fall below its floor. Floors only: the figures grow as links are reviewed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from rdflib.namespace import DCTERMS, OWL, RDF
+
+from pipeline.link import link_triples, linkset_files, load_entities
+from pipeline.vocab import HC, SCHEMA
+
+WD = "http://www.wikidata.org/entity/"
+
+
+@pytest.fixture(scope="module")
+def published(project_root):
+    by_subject: dict = defaultdict(lambda: defaultdict(set))
+    for s, p, o in link_triples(project_root):
+        by_subject[s][p].add(o)
+    return by_subject
+
+
+def test_every_published_identifier_has_a_reference_and_a_date(published):
+    """Every published QID, ROR id and ISO 3166-1 code comes with the public page or data
+    release where it is seen, the date it was read (or the revision), who accepted it and
+    when."""
+    links = [s for s, props in published.items() if HC.Link in props[RDF.type]]
+    codes = [s for s, props in published.items() if SCHEMA.PropertyValue in props[RDF.type]]
+    assert links and codes
+    for node in links:
+        props = published[node]
+        assert props[HC.reference] and props[HC.reviewer] and props[HC.decisionDate], node
+        assert props[HC.retrievedOn] or props[HC.checkedRevision], node
+        assert all(str(r).startswith("https://") for r in props[HC.reference]), node
+    for node in codes:
+        props = published[node]
+        assert props[DCTERMS.source] and props[DCTERMS.date] and props[DCTERMS.contributor]
+        assert props[DCTERMS.dateAccepted] and props[SCHEMA.value], node
+
+
+def test_no_entity_has_two_exact_qids_and_no_qid_two_entities(published):
+    """owl:sameAs to two items would make them one, and one item for two records would make
+    the records one."""
+    owners = defaultdict(set)
+    for subject, props in published.items():
+        qids = {o for o in props[OWL.sameAs] if str(o).startswith(WD)}
+        assert len(qids) <= 1, (subject, qids)
+        for qid in qids:
+            owners[qid].add(subject)
+    assert all(len(s) == 1 for s in owners.values()), owners
+
+
+def test_coverage_floor(project_root, published):
+    """At least 20 entities have an exact Wikidata QID and 30 some external identifier (QID,
+    ROR or ISO code); every country has its ISO 3166-1 code."""
+    entities = load_entities(project_root)
+    with_qid = {s for s, props in published.items()
+                if any(str(o).startswith(WD) for o in props[OWL.sameAs])}
+    with_any = {s for s, props in published.items()
+                if props[HC.link] or props[SCHEMA.identifier]}
+    assert len(with_qid) >= 20, len(with_qid)
+    assert len(with_any) >= 30, len(with_any)
+    countries = [p for p in entities.places if p.type == "country"]
+    coded = {str(s).rsplit("/", 1)[-1] for s, props in published.items()
+             if props[SCHEMA.identifier]}
+    assert {c.id for c in countries} <= coded
+
+
+def test_places_are_in_the_link_set(project_root, tmp_path):
+    """The SSSOM link set carries the places' decisions too: a country's QID and its ISO
+    code, each with its reference."""
+    [path] = linkset_files(project_root, tmp_path)
+    rows = [line.split("\t") for line in path.read_text("utf-8").splitlines()
+            if not line.startswith("#")]
+    rows = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    china = {r["object_id"]: r for r in rows if r["subject_id"] == "hcid:china"}
+    assert china["iso3166:CN"]["see_also"].startswith("https://www.iso.org/")
+    qid = [r for k, r in china.items() if k.startswith("wikidata:")]
+    assert qid and qid[0]["see_also"].startswith("https://") and qid[0]["mapping_date"]
