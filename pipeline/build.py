@@ -26,6 +26,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
 from .checks import check_records, check_sources
+from .dataset_meta import check_dataset_metadata
 from .errors import EnvironmentProblem, InvalidData, IssueList
 from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
@@ -80,6 +81,7 @@ def load_project(root: Path) -> LoadedProject:
     # an unreadable scheme is reported once, not as one "unknown topic" per reference
     check_records(records, sources, topics if len(issues.items) == before else None, issues)
     check_sources(root, sources, records, issues)
+    check_dataset_metadata(root, issues)
     return LoadedProject(root, sources, records, topics, issues)
 
 
@@ -121,9 +123,16 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     sweep_leftovers(out_dir)
     report = validate_project(root)
     if report.errors:
+        from .triage import consequence_summary, triage
+
+        sorted_issues = triage(report.errors, group_repeats=False)
+        message = f"{len(report.errors)} error(s) in the records; nothing was written."
+        if sorted_issues.consequences:
+            cause = ("The first finding is the cause" if len(sorted_issues.roots) == 1
+                     else f"The first {len(sorted_issues.roots)} findings are the cause")
+            message += f" {cause}, {consequence_summary(sorted_issues.consequences)}."
         raise InvalidData(
-            f"{len(report.errors)} error(s) in the records; nothing was written.",
-            issues=report.errors,
+            message, issues=sorted_issues.shown() or report.errors,
             fix="Run `healthcoop validate` for the full report, fix the records, build again.",
         )
     project = report.project

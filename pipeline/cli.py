@@ -14,10 +14,7 @@ import click
 from . import __version__
 from .build import build_release
 from .errors import EnvironmentProblem, HealthcoopError
-try:  # TEMPORARY until pipeline/terminal.py lands
-    from .terminal import terminal_safe
-except ImportError:  # pragma: no cover
-    from .link import terminal_safe
+from .terminal import terminal_safe
 
 ROOT_OPTION = click.option(
     "--root",
@@ -140,9 +137,13 @@ def build(root: Path, output: Path | None, previous: Path | None) -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Report only what fails the run (errors; with --strict, warnings too).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="text: list every finding, also those that follow from a root cause and "
+                   "each place of a repeated warning (by default they are summarised).")
 @click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to this file instead of standard output.")
-def validate(root: Path, fmt: str, strict: bool, quiet: bool, output_file: Path | None) -> None:
+def validate(root: Path, fmt: str, strict: bool, quiet: bool, verbose: bool,
+             output_file: Path | None) -> None:
     """Check records, sources, the URI register and the SHACL shapes; change nothing.
 
     Every finding names file, line and field, and says how to fix it. Exit status: 0 valid,
@@ -159,14 +160,15 @@ def validate(root: Path, fmt: str, strict: bool, quiet: bool, output_file: Path 
         report = report.only_failing()
     if output_file is not None:
         try:
-            output_file.write_text(render(report, fmt), encoding="utf-8")
+            output_file.write_text(render(report, fmt, verbose=verbose), encoding="utf-8")
         except OSError as err:
             from .errors import EnvironmentProblem
 
             raise EnvironmentProblem(f"Cannot write {output_file}: {err.strerror}.") from err
         click.echo(render(report, "text", color=use_color()).splitlines()[-1])
     else:
-        click.echo(render(report, fmt, color=fmt == "text" and use_color()), nl=False)
+        click.echo(render(report, fmt, color=fmt == "text" and use_color(), verbose=verbose),
+                   nl=False)
     raise SystemExit(report.exit_code)
 
 
