@@ -29,8 +29,8 @@ RELEASE_MARKER = ".healthcoop-release"
 STAGING_MARKER = ".healthcoop-staging"
 INPUT_DIRS = ("data", "ontology", "shapes", ".git")
 # what a project (or any repository) holds and a release never does
-PROJECT_SIGNS = ("data", ".git", "records", "sources", "sources.yaml", "pyproject.toml",
-                 "ontology", "shapes", "Makefile")
+# (a release holds ontology/ and shapes/ copies, so those are no sign)
+PROJECT_SIGNS = ("data", ".git", "records", "sources.yaml", "pyproject.toml", "Makefile")
 LEGACY_RELEASE_FILES = ("SHA256SUMS", "void.ttl", "healthcoop.nt")
 FIX = ("Pass --output a new or empty directory, or a previous release (a directory holding "
        f"{RELEASE_MARKER}); the default, <root>/output, is always safe.")

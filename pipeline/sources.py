@@ -42,14 +42,14 @@ def normalise_space(text: str) -> str:
 
 
 def repair_text(text: str) -> str:
-    """Repair broken encoding (mojibake) with ftfy, for text we publish.
+    """Repair broken encoding (mojibake) with ftfy, for text we publish, and nothing else.
 
-    Quotes are matched against the archived bytes as they are; only what we publish is
-    repaired. Zero-width spaces that mojibake repair uncovers carry no meaning: drop them.
+    Only ftfy's encoding fix: `&amp;` stays as written, full-width letters and punctuation
+    (common in Chinese company names) are not folded, ligatures are not split, zero-width
+    and curly characters stay. Published text therefore equals the curator's text except
+    where its bytes were mis-decoded.
     """
-    # repair encoding only: keep the typography (curly quotes) the source chose
-    fixed = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
-    return fixed.replace("\u200b", "")
+    return ftfy.fix_encoding(text)
 
 
 @dataclass(frozen=True)
