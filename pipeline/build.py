@@ -30,7 +30,7 @@ from .dataset_meta import check_dataset_metadata
 from .errors import EnvironmentProblem, InvalidData, IssueList
 from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
-from .outputs import RELEASE_MARKER, STAGING_MARKER, check_release_target, sweep_leftovers
+from .outputs import RELEASE_MARKER, check_release_target, sweep_leftovers
 from .publish import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
 from .records import RecordSet, load_records
 from .sources import SourceText, load_sources
@@ -143,11 +143,6 @@ def build_release(root: Path, out_dir: Path | None = None, *,
         linkset_files(root, staging)
         publish_release(project, triples, staging, previous=previous,
                         graphs=reference_graphs(project))
-        # the marker says "the build may replace this directory" (outputs.is_release); it
-        # is not part of the data, so SHA256SUMS (written above) does not list it
-        (staging / RELEASE_MARKER).write_text(
-            "This directory is a healthcoop release written by `healthcoop build`; "
-            "the next build may replace it as a whole.\n", encoding="utf-8")
     if register if register is not None else out_dir == (root / "output").resolve():
         update_register(root, project)
     return out_dir
@@ -167,13 +162,17 @@ def staging_directory(out_dir: Path) -> Iterator[Path]:
             # the pid in the name lets a later build sweep it if this process dies
             staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-{os.getpid()}-",
                                             dir=parent))
-            (staging / STAGING_MARKER).write_text("", encoding="utf-8")
+            # the marker says "the build made this and may replace it" (outputs.is_release):
+            # a later build may sweep it if this process dies; it is bookkeeping, not data,
+            # so the release's description and SHA256SUMS leave it out
+            (staging / RELEASE_MARKER).write_text(
+                "This directory is a healthcoop release written by `healthcoop build`; "
+                "the next build may replace it as a whole.\n", encoding="utf-8")
         except OSError as err:
             raise EnvironmentProblem(
                 f"cannot create a staging directory in {parent}: {err}") from err
     try:
         yield staging
-        (staging / STAGING_MARKER).unlink()
         os.chmod(staging, 0o755)
         _pause_for_tests()
         with sigint_deferred():  # the swap and the clean-up complete, or never start

@@ -26,7 +26,6 @@ from pathlib import Path
 from .errors import EnvironmentProblem
 
 RELEASE_MARKER = ".healthcoop-release"
-STAGING_MARKER = ".healthcoop-staging"
 INPUT_DIRS = ("data", "ontology", "shapes", ".git")
 # what a project (or any repository) holds and a release never does
 # (a release holds ontology/ and shapes/ copies, so those are no sign)
@@ -169,9 +168,8 @@ def sweep_leftovers(out_dir: Path) -> list[Path]:
             continue
         if os.getpid() == int(match.group("pid")) or _process_alive(int(match.group("pid"))):
             continue
-        # only what the build made: a staging directory carries its marker, a swapped-out
-        # old output is a release
-        if not ((entry / STAGING_MARKER).is_file() or is_release(entry)):
+        # only what the build made: staging and swapped-out directories carry the marker
+        if not is_release(entry):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
