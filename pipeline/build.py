@@ -26,9 +26,11 @@ from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
 from .checks import check_records, check_sources
+from .dataset_meta import check_dataset_metadata
 from .errors import EnvironmentProblem, InvalidData, IssueList
 from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
+from .outputs import RELEASE_MARKER, check_release_target, sweep_leftovers
 from .publish import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
 from .records import RecordSet, load_records
 from .sources import SourceText, load_sources
@@ -79,6 +81,7 @@ def load_project(root: Path) -> LoadedProject:
     # an unreadable scheme is reported once, not as one "unknown topic" per reference
     check_records(records, sources, topics if len(issues.items) == before else None, issues)
     check_sources(root, sources, records, issues)
+    check_dataset_metadata(root, issues)
     return LoadedProject(root, sources, records, topics, issues)
 
 
@@ -116,12 +119,20 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     from .validate import validate_project, write_report_files
 
     root = root.resolve()
-    out_dir = (out_dir or root / "output").resolve()
+    out_dir = check_release_target(out_dir or root / "output", root)
+    sweep_leftovers(out_dir)
     report = validate_project(root)
     if report.errors:
+        from .triage import consequence_summary, triage
+
+        sorted_issues = triage(report.errors, group_repeats=False)
+        message = f"{len(report.errors)} error(s) in the records; nothing was written."
+        if sorted_issues.consequences:
+            cause = ("The first finding is the cause" if len(sorted_issues.roots) == 1
+                     else f"The first {len(sorted_issues.roots)} findings are the cause")
+            message += f" {cause}, {consequence_summary(sorted_issues.consequences)}."
         raise InvalidData(
-            f"{len(report.errors)} error(s) in the records; nothing was written.",
-            issues=report.errors,
+            message, issues=sorted_issues.shown() or report.errors,
             fix="Run `healthcoop validate` for the full report, fix the records, build again.",
         )
     project = report.project
@@ -148,7 +159,15 @@ def staging_directory(out_dir: Path) -> Iterator[Path]:
     with sigint_deferred():  # Ctrl-C between mkdtemp and `try` would leak the directory
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=parent))
+            # the pid in the name lets a later build sweep it if this process dies
+            staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-{os.getpid()}-",
+                                            dir=parent))
+            # the marker says "the build made this and may replace it" (outputs.is_release):
+            # a later build may sweep it if this process dies; it is bookkeeping, not data,
+            # so the release's description and SHA256SUMS leave it out
+            (staging / RELEASE_MARKER).write_text(
+                "This directory is a healthcoop release written by `healthcoop build`; "
+                "the next build may replace it as a whole.\n", encoding="utf-8")
         except OSError as err:
             raise EnvironmentProblem(
                 f"cannot create a staging directory in {parent}: {err}") from err

@@ -4,6 +4,8 @@ per command, and turns a HealthcoopError into a clean message and exit code
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +13,8 @@ import click
 
 from . import __version__
 from .build import build_release
-from .errors import HealthcoopError
+from .errors import EnvironmentProblem, HealthcoopError
+from .terminal import terminal_safe
 
 ROOT_OPTION = click.option(
     "--root",
@@ -23,18 +26,85 @@ ROOT_OPTION = click.option(
 
 
 class HealthcoopGroup(click.Group):
-    """Turns a HealthcoopError raised by any command into a message and its exit code."""
+    """Turns whatever a command meets into a message and an exit code, never a traceback:
+    a HealthcoopError into its own message and code; an operating-system error (disk full,
+    permission denied, read-only file system) into exit 2; anything else into exit 2 with
+    "internal error" (a bug: set HEALTHCOOP_DEBUG=1 to see the traceback)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except HealthcoopError as err:
-            click.echo(f"error: {err.message}", err=True)
-            for issue in err.issues[:50]:
-                click.echo(f"  {issue.location()}: {issue.field}: {issue.message}", err=True)
-            if err.fix:
-                click.echo(f"fix: {err.fix}", err=True)
+            _report(err)
             sys.exit(err.exit_code)
+        except KeyboardInterrupt:
+            _echo_err("interrupted: nothing half-written was kept (output/ is as it was).")
+            sys.exit(130)
+        except OSError as err:
+            _report(EnvironmentProblem(describe_os_error(err), fix=os_error_fix(err)))
+            sys.exit(2)
+        except (RecursionError, MemoryError) as err:
+            _report(EnvironmentProblem(
+                f"an input is too deeply nested or too large to process ({type(err).__name__}).",
+                fix="Look for a value nested hundreds of levels deep or a huge file."))
+            sys.exit(2)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException,
+                SystemExit):
+            raise
+        except Exception as err:  # noqa: BLE001 - the last line of defence, see docstring
+            if os.environ.get("HEALTHCOOP_DEBUG"):
+                raise
+            _echo_err(f"internal error (a bug in healthcoop, please report it): "
+                      f"{type(err).__name__}: {err}")
+            _echo_err("fix: set HEALTHCOOP_DEBUG=1 and run again to see where it happened.")
+            sys.exit(2)
+
+
+def say(text: str) -> None:
+    """Print a line for people: text from files or servers may hold escape sequences."""
+    click.echo(terminal_safe(text))
+
+
+def _echo_err(text: str) -> None:
+    click.echo(terminal_safe(text), err=True)
+
+
+def _report(err: HealthcoopError) -> None:
+    _echo_err(f"error: {err.message}")
+    for issue in err.issues[:50]:
+        _echo_err(f"  {issue.location()}: {issue.field}: {issue.message}")
+    if len(err.issues) > 50:
+        _echo_err(f"  … and {len(err.issues) - 50} more (`healthcoop validate` lists them all)")
+    if err.fix:
+        _echo_err(f"fix: {err.fix}")
+
+
+def describe_os_error(err: OSError) -> str:
+    """What the operating system refused, in words, with the file it refused."""
+    where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+    reasons = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exhausted",
+        errno.EFBIG: "a file grew larger than the file system or a limit allows",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "the operation is not permitted (an immutable or protected file?)",
+        errno.EROFS: "the file system is read-only",
+        errno.ENOENT: "a file or directory does not exist",
+        errno.ENOTDIR: "a path component is not a directory",
+        errno.EISDIR: "a directory was found where a file was expected",
+        errno.EMFILE: "too many open files",
+    }
+    reason = reasons.get(err.errno, err.strerror or type(err).__name__)
+    return f"cannot go on: {reason}{where}."
+
+
+def os_error_fix(err: OSError) -> str:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "Free some space (or raise the limit) and run again; nothing half-written was kept."
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "Check the permissions and attributes of that path (ls -l, lsattr), or choose "\
+               "another location."
+    return "Check the path and run again."
 
 
 @click.group(cls=HealthcoopGroup)
@@ -54,7 +124,7 @@ def main() -> None:
 def build(root: Path, output: Path | None, previous: Path | None) -> None:
     """Validate the records and publish the dataset into output/ (atomically)."""
     out = build_release(root, output, previous=previous)
-    click.echo(f"built {out}")
+    say(f"built {out}")
 
 # --- validate --------------------------------------------------------------------------------
 @main.command()
@@ -67,9 +137,13 @@ def build(root: Path, output: Path | None, previous: Path | None) -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Report only what fails the run (errors; with --strict, warnings too).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="text: list every finding, also those that follow from a root cause and "
+                   "each place of a repeated warning (by default they are summarised).")
 @click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report to this file instead of standard output.")
-def validate(root: Path, fmt: str, strict: bool, quiet: bool, output_file: Path | None) -> None:
+def validate(root: Path, fmt: str, strict: bool, quiet: bool, verbose: bool,
+             output_file: Path | None) -> None:
     """Check records, sources, the URI register and the SHACL shapes; change nothing.
 
     Every finding names file, line and field, and says how to fix it. Exit status: 0 valid,
@@ -77,19 +151,24 @@ def validate(root: Path, fmt: str, strict: bool, quiet: bool, output_file: Path 
     """
     from .validate import render, use_color, validate_project
 
+    if output_file is not None:
+        from .outputs import check_output_file
+
+        output_file = check_output_file(output_file, root)
     report = validate_project(root, strict=strict)
     if quiet:
         report = report.only_failing()
     if output_file is not None:
         try:
-            output_file.write_text(render(report, fmt), encoding="utf-8")
+            output_file.write_text(render(report, fmt, verbose=verbose), encoding="utf-8")
         except OSError as err:
             from .errors import EnvironmentProblem
 
             raise EnvironmentProblem(f"Cannot write {output_file}: {err.strerror}.") from err
         click.echo(render(report, "text", color=use_color()).splitlines()[-1])
     else:
-        click.echo(render(report, fmt, color=fmt == "text" and use_color()), nl=False)
+        click.echo(render(report, fmt, color=fmt == "text" and use_color(), verbose=verbose),
+                   nl=False)
     raise SystemExit(report.exit_code)
 
 
@@ -110,16 +189,15 @@ def register(root: Path, update: bool) -> None:
     if update:
         added = update_register(root.resolve(), project)
         for iri in added:
-            click.echo(f"registered {iri}")
-        click.echo(f"{len(added)} new IRI(s) registered in data/published-iris.txt"
+            say(f"registered {iri}")
+        say(f"{len(added)} new IRI(s) registered in data/published-iris.txt"
                    + ("; commit the file." if added else "."))
     issues = IssueList()
     check_register(project, issues)
     for issue in sorted(issues.items, key=lambda i: (i.file, i.line)):
         if issue.code == "unregistered-iri" and update:
             continue
-        click.echo(f"{issue.location()}: {issue.severity.value}: {issue.field}: "
-                   f"{issue.message}")
+        say(f"{issue.location()}: {issue.severity.value}: {issue.field}: {issue.message}")
     raise SystemExit(1 if issues.errors else 0)
 
 
@@ -140,7 +218,7 @@ def new_source(root: Path, file: Path, source_id: str | None, title: str | None,
 
     added = register_source(root, file, source_id=source_id, title=title, language=language)
     for line in added.summary():
-        click.echo(line)
+        say(line)
 
 # --- link ------------------------------------------------------------------------------------
 @main.command()
@@ -163,12 +241,15 @@ def link(root: Path, endpoint: str, contact: str, user_agent: str | None, offlin
     """Propose Wikidata and ROR links into data/links.yaml for review (docs/linking.md)."""
     from .errors import EnvironmentProblem
     from .link import LinkOptions, run_link
+    from .outputs import check_cache_dir
 
+    if cache_dir is not None:
+        cache_dir = check_cache_dir(cache_dir, root)
     summary = run_link(root, LinkOptions(
         endpoint=endpoint, contact=contact, user_agent=user_agent, offline=offline,
         cache_dir=cache_dir, enrich=enrich, ror_source=ror_source))
     for line in summary.lines():
-        click.echo(line)
+        say(line)
     if summary.fatal:
         raise EnvironmentProblem(f"Wikidata could not be used: {summary.fatal}",
                                  fix="Decisions were kept. Run again later, or with --offline.")
@@ -185,7 +266,10 @@ def diff(old: Path, new: Path, fmt: str) -> None:
     files in any RDF format (by extension: .ttl .nt .nq .trig .jsonld .rdf, optionally .gz)."""
     from .diff import run_diff
 
-    click.echo(run_diff(old, new, fmt), nl=False)
+    text = run_diff(old, new, fmt)
+    if fmt == "text":  # labels and IRIs come from the files: no escape sequence reaches the tty
+        text = "".join(terminal_safe(line) + "\n" for line in text.splitlines())
+    click.echo(text, nl=False)
 
 
 @main.command()
@@ -213,7 +297,7 @@ def load(release: Path, endpoint: str, graph: str | None, per_source: bool, fmt:
     result = load_release(release, endpoint, graph=graph, per_source=per_source, fmt=fmt,
                           timeout=(10.0, timeout))
     for line in result.lines():
-        click.echo(line)
+        say(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -298,7 +298,7 @@ class _Checker:
                     if ID_PATTERN.match(rid) else "Record ids are lowercase letters, digits "
                     "and hyphens: correct the id.")
             self.add((*base, key), f"Unknown {key} id {rid!r}: no {what} record has it.",
-                     hint, record_id=rid)
+                     hint, record_id=rid, code="unknown-reference")
         elif entity is not None and entity.entry_key != key:
             self.add((*base, key), f"{rid!r} is a{'' if key == 'actor' else 'n'} "
                      f"{'place' if key == 'actor' else 'actor'} record: write `"

@@ -323,11 +323,16 @@ def _evidence(record: Record, node: URIRef, index: int, ev, ctx: MappingContext
     yield target, OA.hasSelector, quote_sel
     yield target, OA.hasSelector, position
     yield quote_sel, RDF.type, OA.TextQuoteSelector
-    yield quote_sel, OA.exact, Literal(repair_text(where.exact))
+    # the selector is the archived text itself, so it matches at its offsets; the repaired
+    # wording, where it differs, is published beside it for people
+    yield quote_sel, OA.exact, Literal(where.exact)
     if where.prefix:
-        yield quote_sel, OA.prefix, Literal(repair_text(where.prefix))
+        yield quote_sel, OA.prefix, Literal(where.prefix)
     if where.suffix:
-        yield quote_sel, OA.suffix, Literal(repair_text(where.suffix))
+        yield quote_sel, OA.suffix, Literal(where.suffix)
+    readable = repair_text(where.exact)
+    if readable != where.exact:
+        yield ann, HC.readableQuote, Literal(readable)
     yield position, RDF.type, OA.TextPositionSelector
     yield position, OA.start, Literal(where.start, datatype=XSD.nonNegativeInteger)
     yield position, OA.end, Literal(where.end, datatype=XSD.nonNegativeInteger)

@@ -500,10 +500,13 @@ OTHER_MEDIA_TYPES = {".html": "text/html", ".json": "application/json", ".txt": 
                      ".tsv": "text/tab-separated-values"}
 
 
+MARKER = ".healthcoop-release"  # outputs.RELEASE_MARKER: bookkeeping, not part of the release
+
+
 def _describe_existing(out_dir: Path) -> list[describe.FileInfo]:
     """Files already in the staging directory (written by an earlier build step)."""
     files = []
-    for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
+    for path in sorted(p for p in out_dir.rglob("*") if p.is_file() and p.name != MARKER):
         rel = path.relative_to(out_dir).as_posix()
         media = MEDIA_TYPES.get(path.suffix) or OTHER_MEDIA_TYPES.get(path.suffix,
                                                                       "application/octet-stream")
@@ -561,7 +564,8 @@ def write_checksums(out_dir: Path) -> Path:
     (check with `sha256sum -c SHA256SUMS` inside the release directory)."""
     target = out_dir / "SHA256SUMS"
     lines = []
-    for path in sorted(p for p in out_dir.rglob("*") if p.is_file() and p != target):
+    for path in sorted(p for p in out_dir.rglob("*")
+                       if p.is_file() and p != target and p.name != MARKER):
         rel = path.relative_to(out_dir).as_posix()
         lines.append(f"{sha256_file(path)}  {rel}\n")
     target.write_text("".join(lines), encoding="utf-8", newline="\n")

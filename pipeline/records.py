@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import IssueList
-from .yamlfile import YamlDocument, dotted, load_yaml, relative
+from .yamlfile import YamlDocument, dotted, load_yaml, read_input, relative
 
 RECORDS_DIR = Path("data/records")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -437,6 +437,13 @@ def load_records(root: Path, issues: IssueList | None = None,
     """Load and type-check every record file. Problems go into `issues`."""
     issues = issues if issues is not None else IssueList()
     result = RecordSet()
+    directory = root / RECORDS_DIR
+    if files is None and not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "does not exist"
+        issues.add(RECORDS_DIR.as_posix(), 0, "(directory)",
+                   f"The records folder {RECORDS_DIR.as_posix()}/ {what}.",
+                   "Restore data/records/ from version control (git checkout -- data/records).",
+                   code="missing-records-dir")
     for path in files if files is not None else record_files(root):
         doc = load_yaml(path, root, issues)
         if doc is None:
@@ -457,12 +464,12 @@ _ID_LINE = re.compile(r"""^\s*(?:-\s+)?id:\s*["']?([a-z][a-z0-9-]*)["']?\s*(?:#.
 
 def salvage_ids(path: Path) -> list[tuple[str, int]]:
     """(id, line) of the `id: x` lines of a file YAML could not read (best effort)."""
-    try:
-        if path.stat().st_size > 50 * 1024 * 1024:
-            return []
-        text = path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
+    # the file's own problem (a FIFO, a device, too large) is reported by whoever read it
+    raw = read_input(path, path.parent, IssueList(), 50 * 1024 * 1024)
+    if raw is None:
         return []
+    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    text = raw.decode(encoding, errors="replace")
     out = []
     for number, line in enumerate(text.split("\n"), start=1):
         m = _ID_LINE.match(line)

@@ -29,7 +29,7 @@ from .errors import InvalidData, IssueList, Severity
 from .records import ID_PATTERN, salvage_ids
 from .sources import REGISTRY as SOURCE_REGISTRY
 from .vocab import HCID
-from .yamlfile import load_yaml
+from .yamlfile import load_yaml, read_input
 
 REGISTER = Path("data/published-iris.txt")
 NAMESPACE = str(HCID)
@@ -72,10 +72,14 @@ def read_register(root: Path, issues: IssueList) -> RegisterFile:
     """Parse the register; malformed lines become located errors (and are skipped)."""
     path = root / REGISTER
     rel = REGISTER.as_posix()
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return RegisterFile(rel, False)
+    raw = read_input(path, root, issues, 50 * 1024 * 1024,
+                     "The register holds one IRI per line; restore it from version control.")
+    if raw is None:
+        return RegisterFile(rel, True)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         issues.add(rel, 0, "(file)", f"The register is not valid UTF-8 (byte {err.start}).",
                    "Restore data/published-iris.txt from version control.",

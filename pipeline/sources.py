@@ -20,11 +20,16 @@ from pathlib import Path
 import ftfy
 
 from .errors import Issue, IssueList
-from .yamlfile import YamlDocument, load_yaml
+from .yamlfile import YamlDocument, dotted, load_yaml, read_input
 
 REGISTRY = Path("data/sources.yaml")
 ARCHIVE = Path("data/sources")
 CONTEXT_CHARS = 32  # prefix/suffix length of a TextQuoteSelector
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
+TEXT_FIELDS = ("id", "file", "sha256", "title", "language", "publisher", "publisher_quote",
+               "url", "note")
+SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 SOURCE_FIELDS = {
     "id", "file", "sha256", "title", "language", "dateline", "publisher", "publisher_quote",
     "url", "note",
@@ -37,14 +42,14 @@ def normalise_space(text: str) -> str:
 
 
 def repair_text(text: str) -> str:
-    """Repair broken encoding (mojibake) with ftfy, for text we publish.
+    """Repair broken encoding (mojibake) with ftfy, for text we publish, and nothing else.
 
-    Quotes are matched against the archived bytes as they are; only what we publish is
-    repaired. Zero-width spaces that mojibake repair uncovers carry no meaning: drop them.
+    Only ftfy's encoding fix: `&amp;` stays as written, full-width letters and punctuation
+    (common in Chinese company names) are not folded, ligatures are not split, zero-width
+    and curly characters stay. Published text therefore equals the curator's text except
+    where its bytes were mis-decoded.
     """
-    # repair encoding only: keep the typography (curly quotes) the source chose
-    fixed = ftfy.fix_text(text, uncurl_quotes=False, normalization="NFC")
-    return fixed.replace("\u200b", "")
+    return ftfy.fix_encoding(text)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,14 @@ def _read_registry(doc: YamlDocument, root: Path, issues: IssueList) -> dict[str
                    "Start the file with `sources:` followed by one `- id: ...` entry per text.")
         return {}
     out: dict[str, SourceText] = {}
+    archive = root / ARCHIVE
+    if not archive.is_dir():
+        what = "is not a directory" if archive.exists() else "does not exist"
+        issues.add(ARCHIVE.as_posix(), 0, "(directory)",
+                   f"The archive folder {ARCHIVE.as_posix()}/ {what}, so no source text can be "
+                   "read.", "Restore it from version control (git checkout -- data/sources).",
+                   code="missing-archive-dir")
+        return out
     for index, entry in enumerate(data["sources"]):
         path = ("sources", index)
         line = doc.line(path)
@@ -166,7 +179,7 @@ def _read_registry(doc: YamlDocument, root: Path, issues: IssueList) -> dict[str
         for key in missing:
             issues.add(rel, line, f"{where}.{key}", f"The source entry has no `{key}`.",
                        f"Add `{key}:` to the entry (see docs/records.md).")
-        if missing:
+        if missing or not _entry_well_typed(entry, doc, path, where, issues):
             continue
         sid, file_name = entry["id"], entry["file"]
         if sid in out:
@@ -180,12 +193,16 @@ def _read_registry(doc: YamlDocument, root: Path, issues: IssueList) -> dict[str
                        "Put the text in data/sources/ and give only its file name.")
             continue
         archived = root / ARCHIVE / file_name
-        if not archived.is_file():
+        if not archived.exists() and not archived.is_symlink():
             issues.add(rel, doc.line((*path, "file")), f"{where}.file",
                        f"Archived file data/sources/{file_name} does not exist.",
-                       "Copy the source text into data/sources/ (byte for byte) or fix the name.")
+                       "Copy the source text into data/sources/ (byte for byte) or fix the name.",
+                       code="missing-source-file")
             continue
-        raw = archived.read_bytes()
+        raw = read_input(archived, root, issues, MAX_SOURCE_BYTES,
+                         "Archive only the text of the article, not a whole site or binary.")
+        if raw is None:
+            continue
         digest = hashlib.sha256(raw).hexdigest()
         if digest != entry["sha256"].lower():
             issues.add(rel, doc.line((*path, "sha256")), f"{where}.sha256",
@@ -219,6 +236,80 @@ def _read_registry(doc: YamlDocument, root: Path, issues: IssueList) -> dict[str
                        "The dateline quote does not occur in the archived text.",
                        "Copy the dateline exactly as the text prints it.")
     return out
+
+
+def _entry_well_typed(entry: dict, doc: YamlDocument, path: tuple, where: str,
+                      issues: IssueList) -> bool:
+    """Every field of a registry entry has the type and form it must have; each problem is
+    a located issue. (A list where text belongs would otherwise reach the dumps as its
+    Python repr.)"""
+    from .records import _check_label, _check_text
+
+    ok = True
+
+    def bad(key: tuple, message: str, fix: str, code: str = "schema") -> None:
+        nonlocal ok
+        ok = False
+        issues.add(doc.rel_path, doc.line((*path, *key)), dotted((*path, *key)), message, fix,
+                   code=code, column=doc.column((*path, *key)))
+
+    for key in TEXT_FIELDS:
+        value = entry.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            bad((key,), f"`{key}` must be text, not a {_kind(value)}.",
+                f"Write `{key}:` as one quoted value.")
+            continue
+        try:
+            (_check_text if key in ("note", "publisher_quote") else _check_label)(value)
+        except ValueError as err:
+            bad((key,), f"`{key}` {err}.", "Retype the value as plain text on one line.")
+    sha = entry.get("sha256")
+    if isinstance(sha, str) and not SHA256.fullmatch(sha):
+        bad(("sha256",), f"{sha[:80]!r} is not a SHA-256 (64 hexadecimal digits).",
+            "Copy the digest `sha256sum data/sources/<file>` prints.")
+    url = entry.get("url")
+    if isinstance(url, str) and not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", url[:2000]):
+        bad(("url",), "`url` must be an absolute http(s) address without spaces.",
+            "Give the address the text was retrieved from, or leave `url` out.")
+    dateline = entry.get("dateline")
+    if dateline is not None:
+        if not isinstance(dateline, dict):
+            bad(("dateline",), f"`dateline` must be a mapping with `value` and `quote`, not "
+                f"a {_kind(dateline)}.", "Write `dateline:` with `value: \"YYYY-MM-DD\"` and "
+                "`quote:` (the date as printed) indented under it.")
+        else:
+            for key in sorted(set(dateline) - {"value", "quote", "resolution"}):
+                bad(("dateline", key), f"Unknown field {key!r} in `dateline`.",
+                    "Use only `value`, `quote` and `resolution`.")
+            for key in ("value", "quote"):
+                value = dateline.get(key)
+                if not isinstance(value, str) or not value.strip():
+                    bad(("dateline", key), f"`dateline.{key}` must be text.",
+                        f"Give `{key}:` a quoted value.")
+            value = dateline.get("value")
+            if isinstance(value, str) and not _real_date(value):
+                bad(("dateline", "value"), f"{value[:40]!r} is not a date (YYYY, YYYY-MM or "
+                    "YYYY-MM-DD that exists).", "Write the dateline's date as YYYY-MM-DD.")
+    return ok
+
+
+def _real_date(value: str) -> bool:
+    import datetime
+
+    if not DATE.fullmatch(value):
+        return False
+    parts = [int(p) for p in value.split("-")]
+    try:
+        datetime.date(parts[0], *(parts[1:] + [1] * (3 - len(parts))))
+    except ValueError:
+        return False
+    return True
+
+
+def _kind(value) -> str:
+    return {dict: "mapping", list: "list"}.get(type(value), type(value).__name__)
 
 
 __all__ = ["Issue", "SourceText", "QuoteLocation", "load_sources", "normalise_space", "repair_text"]

@@ -40,7 +40,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from . import __version__
-from .errors import EnvironmentProblem, Issue, IssueList, Severity
+from .errors import EnvironmentProblem, InvalidData, Issue, IssueList, Severity
 from .link import check_review_file, link_triples
 from .mapping import MappingContext, entity_iri, map_record, map_source
 from .records import Where
@@ -276,8 +276,11 @@ class ShaclRun:
                 yield source.id, self._map(source.id, map_source, source)
         # accepted Wikidata/ROR links travel with the actor they belong to
         links: dict[str, list] = defaultdict(list)
-        for triple in link_triples(self.project.root):
-            links[str(triple[0]).split("#", 1)[0].rsplit("/", 1)[-1]].append(triple)
+        try:
+            for triple in link_triples(self.project.root):
+                links[str(triple[0]).split("#", 1)[0].rsplit("/", 1)[-1]].append(triple)
+        except InvalidData:
+            links.clear()  # the review file's errors are reported by check_review_file
         for record in self.project.records.sorted():
             if record.id not in self._bad:
                 yield record.id, self._map(record.id, map_record, record) + links[record.id]
@@ -819,10 +822,11 @@ def _group(issues: Iterable[Issue]) -> dict[str, list[Issue]]:
 
 # --- writers ----------------------------------------------------------------------------------
 
-def render(report: ValidationReport, fmt: str = "text", *, color: bool = False) -> str:
-    """The report in one of FORMATS."""
+def render(report: ValidationReport, fmt: str = "text", *, color: bool = False,
+           verbose: bool = False) -> str:
+    """The report in one of FORMATS (machine formats always list every finding)."""
     if fmt == "text":
-        return render_text(report, color=color)
+        return render_text(report, color=color, verbose=verbose)
     if fmt == "json":
         return render_json(report)
     if fmt == "github":
@@ -848,19 +852,53 @@ def _terminal_safe(text: str) -> str:
                    f"\\u{ord(ch):04x}" for ch in text)
 
 
-def render_text(report: ValidationReport, *, color: bool = False) -> str:
+def render_text(report: ValidationReport, *, color: bool = False, verbose: bool = False
+                ) -> str:
+    """Grouped by file, the root cause first: findings about a file or record that could not
+    be read at all come before everything else, and the findings that only follow from
+    them, like warnings repeated at many places, are summarised in one line each
+    (`verbose` lists them all; pipeline/triage.py says how they are told apart)."""
+    from .triage import consequence_summary, triage
+
     def c(name: str, text: str) -> str:
         return f"{_COLORS[name]}{text}{_COLORS['reset']}" if color else text
 
+    def finding(issue: Issue) -> list[str]:
+        severity = issue.severity.value
+        out = [f"  {_terminal_safe(issue.location())}: {c(severity, severity)}: "
+               f"{_terminal_safe(issue.field)}: {_terminal_safe(issue.message)}"]
+        if issue.fix:
+            out.append(f"    {c('dim', 'fix:')} {_terminal_safe(issue.fix)}")
+        return out
+
+    sorted_issues = triage(report.issues, group_repeats=not verbose)
     lines: list[str] = []
-    for file, issues in _group(report.issues).items():
+    if sorted_issues.roots and (sorted_issues.consequences or len(report.errors) > 1):
+        lines.append(c("bold", "fix first (other findings follow from these):"))
+        for issue in sorted_issues.roots:
+            lines += finding(issue)
+        if sorted_issues.consequences and not verbose:
+            lines.append(f"  … {consequence_summary(sorted_issues.consequences)}; fix the "
+                         "above and run again (--verbose lists them).")
+        lines.append("")
+        rest = sorted_issues.rest + (sorted_issues.consequences if verbose else [])
+    else:
+        rest = sorted(sorted_issues.roots + sorted_issues.rest, key=_issue_order) + \
+            (sorted_issues.consequences if verbose else [])
+    for file, issues in _group(sorted(rest, key=_issue_order)).items():
         lines.append(c("bold", _terminal_safe(file)))
         for issue in issues:
-            severity = issue.severity.value
-            lines.append(f"  {_terminal_safe(issue.location())}: {c(severity, severity)}: "
-                         f"{_terminal_safe(issue.field)}: {_terminal_safe(issue.message)}")
-            if issue.fix:
-                lines.append(f"    {c('dim', 'fix:')} {_terminal_safe(issue.fix)}")
+            lines += finding(issue)
+        lines.append("")
+    if sorted_issues.repeated:
+        lines.append(c("bold", "repeated (--verbose lists each place):"))
+        for group in sorted_issues.repeated:
+            first = group.first
+            lines.append(f"  {group.count}× {c(first.severity.value, first.severity.value)}: "
+                         f"{_terminal_safe(first.field)}: {_terminal_safe(first.message)} "
+                         f"(first at {_terminal_safe(first.location())})")
+            if first.fix:
+                lines.append(f"    {c('dim', 'fix:')} {_terminal_safe(first.fix)}")
         lines.append("")
     lines.append(_summary(report, c))
     return "\n".join(lines) + "\n"

@@ -28,6 +28,7 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_DEPTH = 32  # nesting levels of a YAML value
 NULLS = {"", "~", "null", "Null", "NULL"}
 
 Path_ = tuple  # a path into the data: ("agreements", 3, "parties", 1)
@@ -41,6 +42,7 @@ class YamlDocument:
     data: Any
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     alias_marks: list = field(default_factory=list, repr=False)
+    too_deep: bool = field(default=False, repr=False)
 
     def line(self, path: Path_) -> int:
         """1-based line of the value at `path`, or of its nearest parent that has one."""
@@ -68,26 +70,79 @@ def relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+def read_input(path: Path, root: Path, issues: IssueList, max_bytes: int,
+               too_large_fix: str = "Make the file smaller.") -> bytes | None:
+    """The bytes of an input file, or None with a located issue when it is not a regular
+    file inside the project (a directory, a FIFO or device that would block or never end,
+    a symbolic link leading out of the project), cannot be read, or exceeds `max_bytes`.
+    The read itself is bounded, so a file that grows while it is read cannot exhaust memory."""
+    import os
+    import stat
+
+    rel = relative(path, root)
+    try:
+        info = path.stat()  # follows a link: what would be read
+        linked = path.is_symlink()
+    except OSError as err:
+        issues.add(rel, 0, "(file)", f"Cannot read the file: {err.strerror}.",
+                   "Check that the file exists and is readable.", code="unreadable-file")
+        return None
+    if linked:
+        target = path.resolve()
+        project = Path(root).resolve()
+        if target != project and project not in target.parents:
+            issues.add(rel, 0, "(file)", f"The file is a symbolic link to {target}, outside "
+                       "the project.", "Copy the file into the project instead of linking "
+                       "to it: a release must not depend on files elsewhere.",
+                       code="link-outside-project")
+            return None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(info.st_mode) else
+                "a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        issues.add(rel, 0, "(file)", f"This path is {kind}, not a regular file.",
+                   "Replace it with a plain UTF-8 text file, or remove it.",
+                   code="not-a-file")
+        return None
+    if info.st_size > max_bytes:
+        issues.add(rel, 1, "(file)",
+                   f"The file is {info.st_size / 1e6:.1f} MB; at most "
+                   f"{max_bytes / (1024 * 1024):g} MB is read.", too_large_fix,
+                   code="file-too-large")
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as err:
+        issues.add(rel, 0, "(file)", f"Cannot read the file: {err.strerror}.",
+                   "Check that the file exists and is readable.", code="unreadable-file")
+        return None
+    if len(raw) > max_bytes:
+        issues.add(rel, 1, "(file)", f"The file is larger than {max_bytes / (1024 * 1024):g} "
+                   "MB (it grew while it was read).", too_large_fix, code="file-too-large")
+        return None
+    return raw
+
+
 def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = False
               ) -> YamlDocument | None:
     """Parse `path`; on any problem add located issues and return None."""
     rel = relative(path, root)
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        issues.add(rel, 0, "(file)", f"Cannot read the file: {err.strerror}.",
-                   "Check that the file exists and is readable.")
+    raw = read_input(path, root, issues, MAX_FILE_BYTES,
+                     "Split the records over several files in data/records/ (e.g. one per "
+                     "source).")
+    if raw is None:
         return None
-    if size > MAX_FILE_BYTES:
-        issues.add(rel, 1, "(file)",
-                   f"The file is {size / 1e6:.1f} MB; record files may be at most "
-                   f"{MAX_FILE_BYTES // (1024 * 1024)} MB.",
-                   "Split the records over several files in data/records/ (e.g. one per source).")
-        return None
-    raw = path.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         issues.add(rel, 1, "(file)", "The file starts with a byte-order mark (BOM).",
                    "Save the file as UTF-8 without BOM.")
+        return None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        issues.add(rel, 1, "(file)", "The file is UTF-16 (it starts with a UTF-16 byte-order "
+                   "mark), not UTF-8.", "Save the file as UTF-8 (most editors: 'Save with "
+                   "encoding' > UTF-8).", code="not-utf8")
         return None
     try:
         text = raw.decode("utf-8")
@@ -186,6 +241,17 @@ def _syntax_fix(problem: str) -> str:
 
 def _to_python(node: yaml.Node, path: tuple, doc: YamlDocument, issues: IssueList,
                seen: set[int]) -> Any:
+    if len(path) > MAX_DEPTH:
+        # records are a few levels deep; deeper means a mistake, and walking it would
+        # exhaust Python's recursion limit (libyaml itself allows about 1,000 levels)
+        if not doc.too_deep:
+            doc.too_deep = True
+            issues.add(doc.rel_path, node.start_mark.line + 1, _dotted(path[:MAX_DEPTH]),
+                       f"The value is nested more than {MAX_DEPTH} levels deep.",
+                       "Records are at most a few levels deep: check the brackets and "
+                       "indentation here.", column=node.start_mark.column + 1,
+                       code="yaml-too-deep")
+        return None
     doc.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if not isinstance(node, yaml.ScalarNode):
         # yaml.compose hands back the same node object for an alias and its anchor

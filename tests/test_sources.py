@@ -58,12 +58,15 @@ def test_closest_passage_points_at_what_the_source_says():
 
 def test_mojibake_is_repaired_for_publication(project_root):
     """Source 003 starts with a zero-width space mis-decoded as cp1252 ("â€‹"): ftfy repairs
-    it, and the invisible character is dropped from what we publish."""
+    the encoding (the zero-width space it stood for comes back) and changes nothing else:
+    no HTML unescaping, no width folding, no ligature splitting (issue 10)."""
     text = (project_root / "data/sources/003_e6a44c0e7e435b66.txt").read_text(encoding="utf-8")
     assert "â€‹" in text  # the archive keeps the broken bytes
     line = text.splitlines()[2].strip()
-    assert repair_text(line).startswith("Upon invitation of the Beijing Municipal")
-    assert repair_text("China’s Health Minister") == "China’s Health Minister"
+    assert repair_text(line).startswith("\u200bUpon invitation of the Beijing Municipal")
+    for kept in ("China’s Health Minister", "Smith &amp; Nephew", "ＡＢＣ医疗（深圳）有限公司",
+                 "ﬁnance", "x\u200by", "Ｔｅｎｃｅｎｔ"):
+        assert repair_text(kept) == kept
 
 
 def test_changed_source_bytes_are_reported(project_copy):
