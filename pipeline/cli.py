@@ -116,8 +116,10 @@ def main() -> None:
 # --- build -----------------------------------------------------------------------------------
 @main.command()
 @ROOT_OPTION
-@click.option("--output", "output", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Output directory (default: <root>/output).")
+@click.option("--output", "output", type=click.Path(path_type=Path), default=None,
+              help="Output directory (default: <root>/output). Only an absent or empty "
+                   "directory or an earlier release (it holds .healthcoop-release) is "
+                   "replaced; anything else is refused.")
 @click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None,
               help="The previous release (directory or dump): the new release gets a CHANGES "
                    "file listing what changed since.")

@@ -26,11 +26,11 @@ from .errors import IssueList
 from .yamlfile import YamlDocument, dotted, load_yaml, read_input, relative
 
 RECORDS_DIR = Path("data/records")
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")  # \Z: `$` accepts a final newline
 ID_MAX = 80
-DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-DURATION_PATTERN = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
-DECIMAL_PATTERN = re.compile(r"^\d+(\.\d+)?$")
+DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z")
+DURATION_PATTERN = re.compile(r"^P(?!\Z)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?\Z")
+DECIMAL_PATTERN = re.compile(r"^\d+(\.\d+)?\Z")
 
 
 # --- field types ------------------------------------------------------------------------------
