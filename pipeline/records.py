@@ -43,6 +43,9 @@ def _check_text(value: str) -> str:
             raise ValueError("contains a lone surrogate (broken UTF-16); retype the text")
         if cat == "Cc" and ch not in "\n":
             raise ValueError(f"contains the control character U+{ord(ch):04X}; delete it")
+        if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
+            # "Trojan Source": the text would display in another order than it is
+            raise ValueError(f"contains the bidirectional control U+{ord(ch):04X}; delete it")
     if not value.strip():
         raise ValueError("is blank")
     if value != value.strip():

@@ -64,10 +64,16 @@ class YamlDocument:
 
 def relative(path: Path, root: Path) -> str:
     """The path as a maintainer sees it: relative to the project root, with / separators."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    import os
+
+    # the path as typed (absolute), not resolved: a link out of the project is still shown
+    # where it sits in the project
+    for candidate in (Path(os.path.abspath(path)), path.resolve()):
+        try:
+            return candidate.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
 
 
 def read_input(path: Path, root: Path, issues: IssueList, max_bytes: int,
@@ -139,9 +145,11 @@ def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = 
         issues.add(rel, 1, "(file)", "The file starts with a byte-order mark (BOM).",
                    "Save the file as UTF-8 without BOM.")
         return None
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    head = raw[:4096]
+    # UTF-16 with a byte-order mark, or without one: ASCII text with a NUL beside each letter
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or head.count(0) * 3 > len(head) > 0:
         issues.add(rel, 1, "(file)", "The file is UTF-16 (it starts with a UTF-16 byte-order "
-                   "mark), not UTF-8.", "Save the file as UTF-8 (most editors: 'Save with "
+                   "mark or holds NUL bytes), not UTF-8.", "Save the file as UTF-8 (most editors: 'Save with "
                    "encoding' > UTF-8).", code="not-utf8")
         return None
     try:
