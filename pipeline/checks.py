@@ -174,8 +174,9 @@ EMAIL_LOCAL = re.compile(r"[\w.+-]")  # the character before "@"
 EMAIL_DOMAIN = re.compile(r"[\w-]{1,63}\.[\w.-]{1,190}")
 # a phone number is told apart from dates, amounts and years by its international prefix
 # or by a cue word before it ("Tel: 2961 8989", "+852 2961 8989")
-PHONE = re.compile(r"(?:\+|\b(?:tel|telephone|phone|fax|mobile)\b\.?:?\s{0,3})\(?\d[\d ()-]{5,30}\d",
-                   re.IGNORECASE)
+PHONE = re.compile(
+    r"(?:\+|\b(?:tel|telephone|phone|fax|mobile)\b\.?:?\s{0,3})\(?\d[\d ()-]{5,30}\d",
+    re.IGNORECASE)
 
 
 def _has_email(text: str) -> bool:
@@ -362,7 +363,8 @@ def check_sources(root, sources: dict[str, SourceText], records: RecordSet,
         if sid not in sources:
             continue  # its file could not be read: reported by load_sources
         language = entry.get("language")
-        if isinstance(language, str) and not (len(language) <= 64 and LANGUAGE_TAG.fullmatch(language)):
+        if isinstance(language, str) and not (len(language) <= 64
+                                              and LANGUAGE_TAG.fullmatch(language)):
             add("language", f"{language!r} is not a BCP 47 language tag.",
                 "Write the tag of the text's language, e.g. `en`, `zh-Hans`, `en-GB`.",
                 "bad-language-tag")

@@ -147,10 +147,11 @@ def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = 
         return None
     head = raw[:4096]
     # UTF-16 with a byte-order mark, or without one: ASCII text with a NUL beside each letter
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or head.count(0) * 3 > len(head) > 0:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or head.count(0) * 3 > len(head):
         issues.add(rel, 1, "(file)", "The file is UTF-16 (it starts with a UTF-16 byte-order "
-                   "mark or holds NUL bytes), not UTF-8.", "Save the file as UTF-8 (most editors: 'Save with "
-                   "encoding' > UTF-8).", code="not-utf8")
+                   "mark or holds NUL bytes), not UTF-8.",
+                   "Save the file as UTF-8 (most editors: 'Save with encoding' > UTF-8).",
+                   code="not-utf8")
         return None
     try:
         text = raw.decode("utf-8")
