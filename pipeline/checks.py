@@ -14,6 +14,7 @@ Entry functions: `check_records(records, sources, topics, issues)`,
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from rapidfuzz import process
 
@@ -332,6 +333,7 @@ def check_sources(root, sources: dict[str, SourceText], records: RecordSet,
     from .sources import REGISTRY
     from .yamlfile import load_yaml
 
+    check_drafts(root, records, issues)
     doc = load_yaml(root / REGISTRY, root, IssueList())  # its issues are already reported
     if doc is None or not isinstance(doc.data, dict) or not isinstance(doc.data.get("sources"),
                                                                         list):
@@ -379,3 +381,32 @@ def check_sources(root, sources: dict[str, SourceText], records: RecordSet,
                 add("publisher", f"`publisher` must be an organisation, but {publisher!r} is "
                     f"a {kind}.", "Use the id of an organisation record.",
                     "wrong-reference-kind")
+
+
+DRAFT_KEY = re.compile(r"^draft[ \t]*:", re.MULTILINE)
+
+
+def check_drafts(root, records: RecordSet, issues: IssueList) -> None:
+    """A draft (`healthcoop draft`: a `*.draft.yaml` file, or a records file with a
+    top-level `draft:` key) is an error until a person confirms it, so that it never passes
+    for finished records."""
+    from .records import record_files
+
+    root_path = Path(root)
+    loaded = set(records.files)
+    for path in record_files(root_path):
+        rel = path.relative_to(root_path).as_posix()
+        line = 0
+        if rel in loaded:  # a regular file that was read already (never a FIFO or device)
+            match = DRAFT_KEY.search(path.read_text(encoding="utf-8", errors="replace"))
+            if match:
+                line = match.string.count("\n", 0, match.start()) + 1
+        if line or path.name.endswith(".draft.yaml"):
+            target = path.name.removesuffix(".draft.yaml") + ".yaml" \
+                if path.name.endswith(".draft.yaml") else path.name
+            issues.add(rel, line, "draft" if line else "(file)",
+                       "draft not confirmed: this is a draft written by `healthcoop draft`, "
+                       "not a finished records file.",
+                       f"Review it against the source, move what is right into records, "
+                       f"remove the `draft:` block and rename the file to {target}.",
+                       code="draft-not-confirmed", column=1 if line else 0)

@@ -123,9 +123,11 @@ def main() -> None:
 @click.option("--previous", type=click.Path(exists=True, path_type=Path), default=None,
               help="The previous release (directory or dump): the new release gets a CHANGES "
                    "file listing what changed since.")
-def build(root: Path, output: Path | None, previous: Path | None) -> None:
+@click.option("--no-site", "no_site", is_flag=True,
+              help="Skip the static web site (output/site/: entity pages and documents).")
+def build(root: Path, output: Path | None, previous: Path | None, no_site: bool) -> None:
     """Validate the records and publish the dataset into output/ (atomically)."""
-    out = build_release(root, output, previous=previous)
+    out = build_release(root, output, previous=previous, site=not no_site)
     say(f"built {out}")
 
 # --- validate --------------------------------------------------------------------------------
@@ -221,6 +223,25 @@ def new_source(root: Path, file: Path, source_id: str | None, title: str | None,
     added = register_source(root, file, source_id=source_id, title=title, language=language)
     for line in added.summary():
         say(line)
+
+
+@main.command()
+@ROOT_OPTION
+@click.argument("source_id")
+def draft(root: Path, source_id: str) -> None:
+    """Pre-curate registered source SOURCE_ID: write data/records/<id>.draft.yaml with the
+    known actors and places it names (quotes located), relative dates to resolve, and names
+    we have no record of yet. Never overwrites a file; a draft never validates until a
+    person confirms it."""
+    from .draft import write_draft
+
+    path, result = write_draft(root, source_id)
+    say(f"draft written: {path}")
+    say(f"  {len(result.mentions)} known actor(s)/place(s) located, "
+        f"{len(result.relative_dates)} relative date(s) to resolve, "
+        f"{len(result.suggestions)} suggestion(s) for new records")
+    say("next: review it (see its header), delete the `draft:` block, rename it to "
+        f"{source_id}.yaml, then run `healthcoop validate`.")
 
 # --- link ------------------------------------------------------------------------------------
 @main.command()

@@ -57,6 +57,8 @@ class NewSource:
                          "the headline (edit `title:` in data/sources.yaml).")
         lines.append("next: add `dateline:`/`publisher:` only if the text states them, write "
                      "the records, then run `healthcoop validate` (see CONTRIBUTING.md).")
+        lines.append(f"  to start from a draft (known actors and places located, relative "
+                     f"dates flagged, new names suggested): healthcoop draft {self.id}")
         return lines
 
 
