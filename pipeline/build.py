@@ -106,7 +106,8 @@ def reference_graphs(project: LoadedProject) -> dict[str, Iterable]:
 
 
 def build_release(root: Path, out_dir: Path | None = None, *,
-                  register: bool | None = None, previous: Path | None = None) -> Path:
+                  register: bool | None = None, previous: Path | None = None,
+                  site: bool = True) -> Path:
     """Validate, map and publish; return the output directory.
 
     Validation is `healthcoop validate`'s (records, URI register, SHACL) and runs before
@@ -114,6 +115,7 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     the new entity IRIs to data/published-iris.txt; by default only when publishing into the
     project's own output/ (builds elsewhere, such as previews and tests, are not releases).
     `previous`: the previous release (directory or dump); the release then gets a CHANGES file.
+    `site`: also write the static web site into `site/` (pipeline/site; not in SHA256SUMS).
     """
     from .register import update_register
     from .validate import validate_project, write_report_files
@@ -143,6 +145,10 @@ def build_release(root: Path, out_dir: Path | None = None, *,
         linkset_files(root, staging)
         publish_release(project, triples, staging, previous=previous,
                         graphs=reference_graphs(project))
+        if site:
+            from .site import write_site
+
+            write_site(staging, root)
     if register if register is not None else out_dir == (root / "output").resolve():
         update_register(root, project)
     return out_dir

@@ -1,0 +1,97 @@
+"""The `site` stage: a static web site of the release, in `<release>/site/`.
+
+In:  a release directory being written (the build's staging directory, after `publish`):
+     its `healthcoop.nq`, `ontology/`, `SHA256SUMS`; and the project root for the archived
+     source texts.
+Out: `site/doc/<id>.html` (the entity page; a tombstone for a withdrawn record) and
+     `site/doc/<id>.ttl|.jsonld|.nt|.nq` per entity, `site/kind/*.html` (an index per kind,
+     filtered in the browser, paginated), `site/index.html` (the dataset page with the
+     downloads in `site/download/`), `site/404.html`, `site/status.json` (withdrawn and
+     merged ids, read by `healthcoop serve`) and the deployment rules `site/.htaccess` and
+     `site/nginx.conf` that make `/id/<id>` answer as `healthcoop serve` does.
+
+Entry function: `write_site(release, root)`. One pass over the sorted dump builds the
+indexes (model.py), then each entity is written in turn: linear in the size of the release.
+The output depends only on the release and the texts, so two builds are byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from ..errors import EnvironmentProblem
+from .documents import entity_documents
+from .model import ID_PATTERN, load_site_data
+from .pages import PAGE_SIZE, Pages
+from .rules import apache_rules, nginx_rules
+
+SITE_DIR = "site"
+
+
+def write_site(release: Path, root: Path, *, page_size: int = PAGE_SIZE) -> Path:
+    """Write `<release>/site/` and return its path."""
+    release = Path(release)
+    site = release / SITE_DIR
+    data = load_site_data(release)
+    pages = Pages(data, release, Path(root), page_size=page_size)
+    doc = site / "doc"
+    doc.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    for ident in sorted(data.quads):
+        if not ID_PATTERN.fullmatch(ident):  # model.entity_id already refuses these
+            continue
+        for ext, body in entity_documents(ident, data).items():
+            _write(site, f"doc/{ident}.{ext}", body)
+        _write(site, f"doc/{ident}.html", pages.entity(ident).encode("utf-8"))
+        written.append(ident)
+    for rel, text in pages.kind_pages():
+        _write(site, rel, text.encode("utf-8"))
+    _write(site, "index.html", pages.dataset(_downloads(release, site)).encode("utf-8"))
+    _write(site, "404.html", pages.not_found().encode("utf-8"))
+    _write(site, "style.css", pages.stylesheet().encode("utf-8"))
+    gone = {i: r for i, r in sorted(data.deprecated.items()) if i not in data.replaced_by}
+    moved = dict(sorted(data.replaced_by.items()))
+    status = {"entities": written, "gone": gone, "moved": moved}
+    _write(site, "status.json",
+           (json.dumps(status, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
+    _write(site, ".htaccess", apache_rules(gone, moved).encode("utf-8"))
+    _write(site, "nginx.conf", nginx_rules(gone, moved).encode("utf-8"))
+    return site
+
+
+def _write(site: Path, rel: str, body: bytes) -> None:
+    path = site / rel
+    # defence in depth: ids are checked against the id pattern; nothing leaves site/
+    if not path.resolve().is_relative_to(site.resolve()):
+        raise EnvironmentProblem(f"refusing to write {rel!r} outside {site}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+
+
+def _downloads(release: Path, site: Path) -> list[dict]:
+    """Every file of SHA256SUMS, linked (hard link, else copy) into site/download/."""
+    sums = release / "SHA256SUMS"
+    names = [("SHA256SUMS", None)]
+    if sums.is_file():
+        for line in sums.read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            names.append((name, digest))
+    out = []
+    target_root = (site / "download").resolve()
+    for name, digest in names:
+        src = release / name
+        dst = site / "download" / name
+        if (not name or not src.is_file() or src.is_symlink()
+                or not dst.resolve().is_relative_to(target_root)):
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copyfile(src, dst)
+        out.append({"name": name, "href": f"download/{name}", "size": src.stat().st_size,
+                    "sha256": digest or ""})
+    return out
