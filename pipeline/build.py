@@ -27,6 +27,7 @@ from rdflib.namespace import RDF, SKOS
 
 from .checks import check_records, check_sources
 from .dataset_meta import check_dataset_metadata
+from .relations import check_relations
 from .errors import EnvironmentProblem, InvalidData, IssueList
 from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
@@ -81,6 +82,7 @@ def load_project(root: Path) -> LoadedProject:
     # an unreadable scheme is reported once, not as one "unknown topic" per reference
     check_records(records, sources, topics if len(issues.items) == before else None, issues)
     check_sources(root, sources, records, issues)
+    check_relations(records, issues)
     check_dataset_metadata(root, issues)
     return LoadedProject(root, sources, records, topics, issues)
 

@@ -50,6 +50,7 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
         _check_personal_data(record, add)
         _check_amount(record, sources, add)
         _check_retirement(record, records, add)
+    _check_duplicate_actors(records, issues)
 
 
 def _check_references(record: Record, records: RecordSet, sources: dict[str, SourceText],
@@ -124,6 +125,13 @@ def _check_evidence(record: Record, sources: dict[str, SourceText], add) -> None
             add(f"evidence[{i}].occurrence",
                 f"The quote occurs {len(found)} time(s) in {ev.source!r}, not {ev.occurrence}.",
                 f"Set `occurrence:` between 1 and {len(found)}.", code="bad-occurrence")
+        elif len(found) > 1 and "occurrence" not in ev.model_fields_set:
+            add(f"evidence[{i}].quote",
+                f"The quote occurs {len(found)} times in source {ev.source!r}; without "
+                "`occurrence:` it is tied to the first.",
+                f"Add `occurrence:` (1 to {len(found)}) for the passage you mean, or lengthen "
+                "the quote until it occurs once.", severity=Severity.WARNING,
+                code="ambiguous-quote")
         if _has_contact_details(ev.quote):
             add(f"evidence[{i}].quote", "The quote contains an e-mail address or phone number.",
                 "Shorten the quote so it leaves out personal contact details.",
@@ -145,6 +153,55 @@ def _check_evidence(record: Record, sources: dict[str, SourceText], add) -> None
                 f"The spelling {alt.label!r} does not occur in source {alt.source!r}.",
                 "Alternative labels record spellings the source really uses; copy it exactly.",
                 severity=Severity.WARNING, code="alt-label-not-in-source")
+
+
+def _name_key(text: str) -> str:
+    """A label compared for duplicates: case, punctuation and spacing ignored."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+def _check_duplicate_actors(records: RecordSet, issues: IssueList) -> None:
+    """A warning at the label of the second of two actors (persons, organisations) whose
+    label or alternative label is the same or nearly the same (one record per real-world
+    thing: docs/records.md)."""
+    from rapidfuzz import fuzz
+
+    from .records import Organisation, Person
+
+    actors = [r for r in records.sorted()
+              if isinstance(r, (Person, Organisation)) and not r.deprecated]
+    actors.sort(key=lambda r: (records.where[r.id].file, records.where[r.id].line, r.id))
+    seen: list[tuple[str, str, Record]] = []  # (key, name, record), in file order
+    for record in actors:
+        names = [(record.label, "label")] + [
+            (a.label, f"alt_labels[{i}].label") for i, a in enumerate(record.alt_labels)
+            if a.kind != "acronym"]
+        warned = False
+        for name, field in names:
+            key = _name_key(name)
+            if warned or len(key) < 4:
+                continue
+            for other_key, other_name, other in seen:
+                if other.kind != record.kind or other.id == record.id:
+                    continue
+                same = key == other_key or (min(len(key), len(other_key)) >= 10
+                                            and fuzz.ratio(key, other_key) >= 95)
+                if same:
+                    where = records.where[record.id]
+                    first = records.where[other.id]
+                    issues.add(where.file, where.field_line(field), where.field_name(field),
+                               f"Likely duplicate: {name!r} is (nearly) the name "
+                               f"{other_name!r} of {other.kind} {other.id!r} "
+                               f"({first.file}:{first.line}).",
+                               "One real-world thing has one record: if they are the same, "
+                               "merge them (keep both spellings as alt_labels, retire one "
+                               "with `replaced_by`); if not, add a `note` saying how they "
+                               "differ.", severity=Severity.WARNING, code="duplicate-actor",
+                               record_id=record.id, column=where.field_column(field))
+                    warned = True
+                    break
+        for name, _field in names:
+            seen.append((_name_key(name), name, record))
 
 
 def _check_personal_data(record: Record, add) -> None:
@@ -334,6 +391,7 @@ def check_sources(root, sources: dict[str, SourceText], records: RecordSet,
     from .yamlfile import load_yaml
 
     check_drafts(root, records, issues)
+    suggest_topics_by_label(root, issues)
     doc = load_yaml(root / REGISTRY, root, IssueList())  # its issues are already reported
     if doc is None or not isinstance(doc.data, dict) or not isinstance(doc.data.get("sources"),
                                                                         list):
@@ -410,3 +468,57 @@ def check_drafts(root, records: RecordSet, issues: IssueList) -> None:
                        f"Review it against the source, move what is right into records, "
                        f"remove the `draft:` block and rename the file to {target}.",
                        code="draft-not-confirmed", column=1 if line else 0)
+
+
+def topic_names(root) -> dict[str, str]:
+    """Every way to name a topic of ontology/topics.ttl (id, skos:prefLabel, skos:altLabel,
+    compared without case and punctuation) -> its id."""
+    from rdflib import Graph
+    from rdflib.namespace import SKOS
+
+    from .vocab import HCTOPIC
+
+    path = Path(root) / "ontology" / "topics.ttl"
+    graph = Graph()
+    try:
+        graph.parse(path, format="turtle")
+    except Exception:  # noqa: BLE001 - a broken scheme is reported by build.load_topics
+        return {}
+    prefix = str(HCTOPIC)
+    out: dict[str, str] = {}
+    for concept in sorted(set(graph.subjects(SKOS.prefLabel, None))):
+        if not str(concept).startswith(prefix):
+            continue
+        tid = str(concept)[len(prefix):]
+        out.setdefault(_name_key(tid), tid)
+        for prop in (SKOS.prefLabel, SKOS.altLabel):
+            for label in sorted(graph.objects(concept, prop)):
+                out.setdefault(_name_key(str(label)), tid)
+    return out
+
+
+_UNKNOWN_TOPIC = re.compile(r"Unknown topic '(.*)'\.")
+
+
+def suggest_topics_by_label(root, issues: IssueList) -> None:
+    """Rewrite the "did you mean" of each unknown topic so that it searches the topics'
+    labels and alternative labels too ("oncology" -> `cancer`), not only their ids."""
+    import dataclasses
+
+    names: dict[str, str] | None = None
+    for index, issue in enumerate(issues.items):
+        match = _UNKNOWN_TOPIC.fullmatch(issue.message) if issue.code == "unknown-topic" else None
+        if not match:
+            continue
+        if names is None:
+            names = topic_names(root)
+        if not names:
+            return
+        wanted = _name_key(match.group(1))
+        best = process.extractOne(wanted, sorted(names), score_cutoff=75)
+        if best is None:
+            continue
+        tid = names[best[0]]
+        via = "" if best[0] == _name_key(tid) else f" (its label {best[0]!r})"
+        issues.items[index] = dataclasses.replace(
+            issue, fix=f"Did you mean {tid!r}{via}?")

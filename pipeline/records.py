@@ -472,6 +472,8 @@ def salvage_ids(path: Path) -> list[tuple[str, int]]:
     if raw is None:
         return []
     encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    if encoding == "utf-8" and raw[:4096].count(0) * 3 > len(raw[:4096]):
+        encoding = "utf-16-be" if raw[:1] == b"\x00" else "utf-16-le"  # no byte-order mark
     text = raw.decode(encoding, errors="replace")
     out = []
     for number, line in enumerate(text.split("\n"), start=1):
@@ -486,7 +488,8 @@ def _load_document(doc: YamlDocument, result: RecordSet, issues: IssueList) -> N
     if not isinstance(doc.data, dict):
         issues.add(rel, doc.line(()), "(document)",
                    "A records file must be a mapping of record kinds to lists.",
-                   f"Start with one of: {', '.join(KINDS)} (e.g. `agreements:`).")
+                   f"Start with one of: {', '.join(KINDS)} (e.g. `agreements:`).",
+                   code="records-structure")
         return
     for kind_key, items in doc.data.items():
         cls = KINDS.get(kind_key)
@@ -500,7 +503,7 @@ def _load_document(doc: YamlDocument, result: RecordSet, issues: IssueList) -> N
         if not isinstance(items, list):
             issues.add(rel, doc.line((kind_key,)), kind_key,
                        f"`{kind_key}:` must be a list of records (each starting with `- id:`).",
-                       "Put a `- ` before each record.")
+                       "Put a `- ` before each record.", code="records-structure")
             continue
         for index, item in enumerate(items):
             _load_record(doc, cls, (kind_key, index), item, result, issues)

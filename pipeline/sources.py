@@ -152,7 +152,8 @@ def _read_registry(doc: YamlDocument, root: Path, issues: IssueList) -> dict[str
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         issues.add(rel, 1, "sources", "The registry must be a mapping with a `sources:` list.",
-                   "Start the file with `sources:` followed by one `- id: ...` entry per text.")
+                   "Start the file with `sources:` followed by one `- id: ...` entry per text.",
+                   code="registry-structure")
         return {}
     out: dict[str, SourceText] = {}
     archive = root / ARCHIVE

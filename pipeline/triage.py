@@ -27,7 +27,8 @@ from .errors import Issue, Severity
 ROOT_FIELDS = frozenset({"(file)", "(directory)", "(syntax)", "(indentation)", "(text)"})
 ROOT_CODES = frozenset({"schema", "missing-records-dir", "missing-archive-dir",
                         "missing-source-file", "unreadable-file", "not-a-file",
-                        "link-outside-project", "file-too-large", "yaml-syntax"})
+                        "link-outside-project", "file-too-large", "yaml-syntax",
+                        "records-structure", "registry-structure"})
 # findings that a missing file, source or record produces by the hundred
 CONSEQUENCE_CODES = frozenset({"unknown-source", "unknown-reference", "vanished-iri",
                                "wrong-reference-kind", "mapping",

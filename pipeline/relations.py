@@ -1,0 +1,75 @@
+"""Checks on how records point at each other that no single reference check can see.
+
+In:  a `RecordSet` (records with their positions).
+Out: located issues, added to an `IssueList`:
+     - an error for every containment cycle through `part_of` (an organisation that is part
+       of itself, two places each inside the other): the hierarchy could otherwise be stated
+       both ways at once, and consumers walking it would never stop;
+     - a warning at every field (parties, participants, hosts, part_of, ...) that points at
+       a retired record (`deprecated:`), naming its successor when it was merged: the
+       statement is published, but about a tombstone.
+
+Entry function: `check_relations(records, issues)`.
+"""
+
+from __future__ import annotations
+
+from .errors import IssueList, Severity
+from .records import RecordSet
+
+
+def check_relations(records: RecordSet, issues: IssueList) -> None:
+    """Add the issues the module docstring lists."""
+    _containment_cycles(records, issues)
+    _references_to_retired(records, issues)
+
+
+def _add(records: RecordSet, issues: IssueList, rid: str, field: str, message: str, fix: str,
+         severity: Severity, code: str) -> None:
+    where = records.where[rid]
+    issues.add(where.file, where.field_line(field), where.field_name(field), message, fix,
+               severity=severity, code=code, record_id=rid, column=where.field_column(field))
+
+
+def _containment_cycles(records: RecordSet, issues: IssueList) -> None:
+    parent = {rid: r.part_of for rid, r in records.records.items()
+              if getattr(r, "part_of", None)}
+    reported: set[frozenset] = set()
+    for start in sorted(parent):
+        chain, node = [start], parent[start]
+        while node in parent and node not in chain:
+            chain.append(node)
+            node = parent[node]
+        if node not in chain:
+            continue  # ends at a record that is part of nothing: no cycle from here
+        cycle = chain[chain.index(node):]
+        if frozenset(cycle) in reported:
+            continue
+        reported.add(frozenset(cycle))
+        first = min(cycle)
+        at = cycle.index(first)
+        path = " → ".join(cycle[at:] + cycle[:at] + [first])
+        _add(records, issues, first, "part_of",
+             f"`part_of` makes a containment cycle: {path}.",
+             "A record cannot be (indirectly) part of itself: remove or correct one `part_of` "
+             "of the cycle, as the sources state it.", Severity.ERROR, "part-of-cycle")
+
+
+def _references_to_retired(records: RecordSet, issues: IssueList) -> None:
+    for record in records.sorted():
+        if getattr(record, "deprecated", None):
+            continue  # a tombstone's own references are history
+        for field, index, target in record.references():
+            if field == "replaced_by" or field.startswith("evidence["):
+                continue
+            retired = records.records.get(target)
+            if retired is None or not getattr(retired, "deprecated", None):
+                continue
+            name = field if index is None else f"{field}[{index}]"
+            successor = getattr(retired, "replaced_by", None)
+            fix = (f"Point at {successor!r}, which replaced it." if successor else
+                   "Point at the record that stands for it now, or keep the reference if the "
+                   "source really names the retired one.")
+            _add(records, issues, record.id, name,
+                 f"`{name}` points at {target!r}, a retired record ({retired.deprecated}).",
+                 fix, Severity.WARNING, "reference-to-retired")
