@@ -323,5 +323,20 @@ def load(release: Path, endpoint: str, graph: str | None, per_source: bool, fmt:
         say(line)
 
 
+@main.command()
+@click.argument("release", type=click.Path(file_okay=False, path_type=Path),
+                default=Path("output"))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+def serve(release: Path, host: str, port: int) -> None:
+    """Serve RELEASE's site (default output/site/) with content negotiation: /id/<id>
+    redirects (303) to the page or document that fits Accept; tombstones answer 410."""
+    from .serve import serve as serve_release
+
+    say(f"serving {release}/site on http://{host}:{port}/ (Ctrl-C stops)")
+    serve_release(release, host, port)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -221,7 +221,7 @@ class Pages:
         path = (self.root / archived).resolve()
         if not path.is_relative_to(base) or not path.is_file():
             return None
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = redact_contact_details(path.read_text(encoding="utf-8", errors="replace"))
         return segments(text, self.data.quotes.get(ident, []), self.href)
 
     # --- index pages ------------------------------------------------------------------
@@ -285,6 +285,30 @@ class Pages:
 
     def stylesheet(self) -> str:
         return (TEMPLATES / "style.css").read_text(encoding="utf-8")
+
+
+EMAIL_LOCAL = re.compile(r"[\w.+-]{1,64}\Z")
+EMAIL_DOMAIN = re.compile(r"[\w-]{1,63}\.[\w.-]{1,190}")
+MASK = "\u2592"  # ▒
+
+
+def redact_contact_details(text: str) -> str:
+    """The text with every e-mail address and phone number (as pipeline.checks recognises
+    a phone number) masked character for character, so that quote offsets still hold.
+    Archived texts keep them; the release never publishes them (CONTRIBUTING.md)."""
+    from ..checks import PHONE
+
+    chars = list(text)
+    at = text.find("@")
+    while at != -1:
+        left = EMAIL_LOCAL.search(text, max(0, at - 64), at)
+        right = EMAIL_DOMAIN.match(text, at + 1)
+        if left and right:
+            chars[left.start():right.end()] = MASK * (right.end() - left.start())
+        at = text.find("@", at + 1)
+    for m in PHONE.finditer(text):
+        chars[m.start():m.end()] = MASK * (m.end() - m.start())
+    return "".join(chars)
 
 
 def quote_anchor(entity: str, frag: str) -> str:
