@@ -1,0 +1,120 @@
+"""`healthcoop serve`, started for real on loopback, against the table of
+tests/tools/conneg.py (the same table nginx and Apache must satisfy), plus what only the
+server itself does: q-values weighed against each other, revalidation, hostile paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tools.conneg import (  # noqa: E402
+    TABLE,
+    check_row,
+    hostile_problems,
+    request,
+    revalidation_problems,
+)
+from tools.site_release import (  # noqa: E402
+    LIVE,
+    WITHDRAWN,
+    WITHDRAWN_REASON,
+    build_site_release,
+    free_port,
+    wait_for_port,
+)
+
+SECRET = b"this file is outside the site and must never be served\n"
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    out = build_site_release(tmp_path_factory.mktemp("serve"))
+    (out / "outside.txt").write_bytes(SECRET)
+    (out.parent / "outside.txt").write_bytes(SECRET)
+    return out
+
+
+@pytest.fixture(scope="module")
+def port(release):
+    """A real `healthcoop serve` process on a free loopback port."""
+    port = free_port()
+    env = {**os.environ, "HEALTHCOOP_SERVE_QUIET": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(release),
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, proc)
+        yield port
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+        assert b"Traceback" not in err, err.decode(errors="replace")
+
+
+@pytest.mark.parametrize("row", TABLE, ids=lambda r: f"{r[1]} {r[0]} {r[2]}")
+def test_table(port, row):
+    """Status, Location, media type and charset, Vary, CORS and caching headers of every
+    row, and the body parses as the format it claims."""
+    assert check_row(port, row) == []
+
+
+@pytest.mark.parametrize("accept, ext", [
+    ("text/turtle;q=0.5, application/ld+json", "jsonld"),
+    ("application/n-triples;q=0.8, text/turtle;q=0.7, text/html;q=0.1", "nt"),
+    ("text/html;q=0, */*", "ttl"),
+    ("text/*;q=0.3, application/n-quads;q=0.4", "nq"),
+    ("application/ld+json;q=0.5, application/n-triples;q=0.5", "jsonld"),  # tie: our order
+    ("TEXT/TURTLE", "ttl"),
+])
+def test_q_values_are_weighed(port, accept, ext):
+    """Only the server weighs q-values against each other (the static rules take the first
+    type named, docs in pipeline/site/rules.py): highest q wins, ties go to the order
+    HTML, Turtle, JSON-LD, N-Triples, N-Quads; media types are case-insensitive."""
+    status, headers, _ = request(port, "GET", f"/id/{LIVE}", {"Accept": accept})
+    assert (status, headers.get("location")) == (303, f"/doc/{LIVE}.{ext}")
+
+
+def test_tombstone_says_why_and_is_gone_in_the_data(port):
+    """A withdrawn record answers 410 with its tombstone page, which gives the reason."""
+    status, headers, body = request(port, "GET", f"/id/{WITHDRAWN}")
+    assert status == 410
+    assert WITHDRAWN_REASON.encode() in body and b"withdrawn" in body
+    status, _, nt = request(port, "GET", f"/doc/{WITHDRAWN}.nt")
+    assert status == 200
+    assert b"<http://www.w3.org/2002/07/owl#deprecated> \"true\"" in nt
+
+
+@pytest.mark.parametrize("path", [f"/doc/{LIVE}.ttl", f"/doc/{LIVE}.html", "/index.html"])
+def test_revalidation_gives_304(port, path):
+    """ETag and Last-Modified validators are honoured: 304 without a body; a stale ETag
+    gets the full answer."""
+    assert revalidation_problems(port, path) == []
+
+
+def test_hostile_paths_get_4xx_and_nothing_from_outside(port):
+    """`..` (plain and percent-encoded), NUL, 10 KB paths, the generated rules themselves:
+    4xx, no traceback, no byte of a file beside the site."""
+    assert hostile_problems(port, SECRET) == []
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS"])
+def test_other_methods_are_refused(port, method):
+    """Only GET and HEAD: 405 with Allow, not http.server's 501."""
+    status, headers, _ = request(port, method, f"/id/{LIVE}")
+    assert status == 405 and headers.get("allow") == "GET, HEAD"
+
+
+def test_serve_without_a_site_is_a_clean_error(tmp_path):
+    """A release built with --no-site (or any directory) gives exit 2 and the next step,
+    not a traceback."""
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "serve", str(tmp_path),
+                             "--port", str(free_port())], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 2
+    assert "healthcoop build" in result.stderr and "Traceback" not in result.stderr
