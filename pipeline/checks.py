@@ -519,6 +519,6 @@ def suggest_topics_by_label(root, issues: IssueList) -> None:
         if best is None:
             continue
         tid = names[best[0]]
-        via = "" if best[0] == _name_key(tid) else f" (its label {best[0]!r})"
+        via = "" if best[0] == _name_key(tid) else f" (it has the label {best[0]!r})"
         issues.items[index] = dataclasses.replace(
-            issue, fix=f"Did you mean {tid!r}{via}?")
+            issue, fix=f"Did you mean {tid!r}?{via}")
