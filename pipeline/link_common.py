@@ -102,6 +102,9 @@ class Entities:
     actors: list[Actor] = field(default_factory=list)
     places: list[Actor] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
+    # retired records (`deprecated:`): their entries stay valid, so that retiring an actor as
+    # CONTRIBUTING.md describes never turns its review entry into an "unknown id" error
+    retired: set[str] = field(default_factory=set)
 
     @property
     def all(self) -> list[Actor]:
@@ -162,6 +165,7 @@ def load_entities(root: Path) -> Entities:
     out = Entities(failed=set(records.failed))
     for record in records.sorted():
         if getattr(record, "deprecated", None):
+            out.retired.add(record.id)
             continue
         if isinstance(record, (Person, Organisation)):
             names = [ActorName(record.label, "label")]

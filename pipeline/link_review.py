@@ -292,7 +292,7 @@ class _Checker:
         else:
             seen[rid] = self.doc.line((*base, key)) if self.doc else 0
         entity = known.get(rid)
-        if entity is None and rid not in self.entities.failed:
+        if entity is None and rid not in self.entities.failed | self.entities.retired:
             what = "place" if key == "place" else "person or organisation"
             hint = ("Correct the id, or delete the entry if the record was removed."
                     if ID_PATTERN.match(rid) else "Record ids are lowercase letters, digits "
