@@ -19,7 +19,10 @@ def test_registry_matches_archive(project_root):
     issues = IssueList()
     sources = load_sources(project_root, issues)
     assert not issues.errors, issues.errors
-    assert len(sources) == 5
+    # sources are added over time: the five founding sources are among them
+    assert {"hancock-china-visit-digital-health", "uk-china-healthcare-deals-2018",
+            "cbbc-healthcare-delegation-2015", "hk-dh-beijing-meetings-2024",
+            "china-uk-video-meeting-2020"} <= set(sources)
     archived = {p.name for p in (project_root / "data/sources").glob("*.txt")}
     assert {s.file for s in sources.values()} == archived
     for source in sources.values():
