@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test check lint bench clean
+.PHONY: build test check lint bench fuzz validate link-offline clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 build: $(STAMP)
 	$(BIN)/healthcoop build
 
+# installs the external judges first where it may (root or passwordless sudo); see
+# .ci/tools-if-allowed
 test: $(STAMP)
+	@bash .ci/tools-if-allowed
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -25,6 +28,20 @@ check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# the property-based fuzzers with a long budget (make test runs a small seeded one)
+FUZZ_EXAMPLES ?= 300
+fuzz: $(STAMP)
+	HEALTHCOOP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider \
+	    tests/test_fuzz.py tests/test_hostile_inputs.py tests/test_link_hardening.py \
+	    tests/test_dataset_meta.py --hypothesis-show-statistics
+
+# the commands a maintainer runs most, without activating the virtual environment
+validate: $(STAMP)
+	$(BIN)/healthcoop validate
+
+link-offline: $(STAMP)
+	$(BIN)/healthcoop link --offline
 
 clean:
 	rm -rf output $(VENV)

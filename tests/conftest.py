@@ -50,3 +50,24 @@ def mini(tmp_path) -> Path:
     from mini_project import make_mini_project
 
     return make_mini_project(tmp_path / "project")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One clear last line when checks were skipped because an external tool is missing
+    (only CI=true turns a missing tool into a failure): which tools, and the command that
+    installs them."""
+    import re
+
+    missing: set[str] = set()
+    count = 0
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        if "install-tools" in reason:
+            count += 1
+            found = re.search(r"Skipped: (.+?) (is missing|is not installed)", reason)
+            missing.add(found.group(1) if found else reason[:60])
+    if count:
+        terminalreporter.write_line(
+            f"skipped {count} external check(s): missing {', '.join(sorted(missing))}. "
+            "Install them with: sudo bash .ci/install-tools (then run make test again).",
+            yellow=True, bold=True)

@@ -6,6 +6,7 @@ another exception."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -19,6 +20,8 @@ from hypothesis import strategies as st
 from pipeline import describe
 from pipeline.dataset_meta import check_dataset_metadata
 from pipeline.errors import InvalidData, IssueList
+
+FUZZ_EXAMPLES = int(os.environ.get("HEALTHCOOP_FUZZ_EXAMPLES", "60"))  # make fuzz: more
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = (ROOT / "data/dataset.yaml").read_text(encoding="utf-8")
@@ -194,7 +197,7 @@ def _set(data, path, value, delete):
         node[path[-1]] = value
 
 
-@settings(max_examples=60, derandomize=True, deadline=None,
+@settings(max_examples=FUZZ_EXAMPLES, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(mutations=st.lists(st.tuples(st.sampled_from(PATHS), values, st.booleans()),

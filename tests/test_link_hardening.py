@@ -7,6 +7,7 @@ review file, records and ROR copy are what is mutated.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from pipeline.link import (
     load_entities,
     run_link,
 )
+
+FUZZ_EXAMPLES = int(os.environ.get("HEALTHCOOP_FUZZ_EXAMPLES", "60"))  # make fuzz: more
 
 GOOD_HEAD = """\
 links:
@@ -211,7 +214,7 @@ def test_mutated_review_files_never_raise(real_copy):
     root, lines, entities = real_copy
     path = root / REVIEW_FILE
 
-    @settings(max_examples=60, derandomize=True, deadline=None, database=None,
+    @settings(max_examples=FUZZ_EXAMPLES, derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(mutations(lines))
     def check(raw: bytes):
