@@ -52,12 +52,14 @@ def mini(tmp_path) -> Path:
     return make_mini_project(tmp_path / "project")
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after pytest's short summary
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """One clear last line when checks were skipped because an external tool is missing
-    (only CI=true turns a missing tool into a failure): which tools, and the command that
-    installs them."""
+    """One clear line, after the short summary, when checks were skipped because an external
+    tool is missing (only CI=true turns a missing tool into a failure): which tools, and the
+    command that installs them."""
     import re
 
+    result = yield
     missing: set[str] = set()
     count = 0
     for report in terminalreporter.stats.get("skipped", []):
@@ -71,3 +73,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"skipped {count} external check(s): missing {', '.join(sorted(missing))}. "
             "Install them with: sudo bash .ci/install-tools (then run make test again).",
             yellow=True, bold=True)
+    return result

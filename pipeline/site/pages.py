@@ -103,6 +103,7 @@ class Pages:
         self.page_size = max(1, page_size)
         self.env = environment()
         self.meta = self._dataset_meta()
+        self._archived: dict[str, Path | None] = {}
 
     # --- values -----------------------------------------------------------------------
     def phrase(self, iri: str) -> str:
@@ -204,25 +205,38 @@ class Pages:
             source_id = entity_id(source)[0] if source and entity_id(source) else None
             supports = sorted({o.value for p, o in props if p == HC + "supportsProperty"})
             page = self.href(source_id) if source_id else None
+            anchor = (f"#{quote_anchor(ident, frag)}"
+                      if page and self.archived_path(source_id) else "")
             out.append({
                 "id": frag, "exact": exact, "supports": supports,
                 "supports_text": [self.phrase(p) for p in supports],
                 "source": source_id and self.data.labels.get(HCID + source_id, source_id),
-                "href": page and f"{page}#{quote_anchor(ident, frag)}",
+                "href": page and f"{page}{anchor}",
             })
         return out
 
     def _source_text(self, ident: str, own: list) -> list[dict] | None:
         """The archived text cut into segments, each with the quotes that cover it."""
-        archived = next((o.value for p, o in own if p == HC + "archivedFile"), None)
-        if not archived:
-            return None
-        base = (self.root / "data" / "sources").resolve()
-        path = (self.root / archived).resolve()
-        if not path.is_relative_to(base) or not path.is_file():
+        path = self.archived_path(ident)
+        if path is None:
             return None
         text = redact_contact_details(path.read_text(encoding="utf-8", errors="replace"))
         return segments(text, self.data.quotes.get(ident, []), self.href)
+
+    def archived_path(self, source_id: str) -> Path | None:
+        """The source's archived text, if it is a file under <root>/data/sources/."""
+        if source_id not in self._archived:
+            archived = next((q.object.value for q in self.data.quads.get(source_id, [])
+                             if q.predicate.value == HC + "archivedFile"
+                             and q.subject.value == HCID + source_id), None)
+            path = None
+            if archived:
+                base = (self.root / "data" / "sources").resolve()
+                candidate = (self.root / archived).resolve()
+                if candidate.is_relative_to(base) and candidate.is_file():
+                    path = candidate
+            self._archived[source_id] = path
+        return self._archived[source_id]
 
     # --- index pages ------------------------------------------------------------------
     def kind_pages(self) -> list[tuple[str, str]]:
@@ -340,8 +354,11 @@ def segments(text: str, quotes: list, href) -> list[dict]:
         covering = [quotes[i] for i in active]
         first = covering[0] if covering else None
         page = href(first.entity) if first else None
+        # quotes starting here that the mark's own link does not lead to
+        also = [f"{href(quotes[i].entity)}#{quotes[i].fragment}" for i in starts.get(a, [])
+                if quotes[i] is not first and href(quotes[i].entity)]
         out.append({"text": text[a:b], "anchors": anchors, "marked": bool(covering),
-                    "href": page and f"{page}#{first.fragment}",
+                    "href": page and f"{page}#{first.fragment}", "also": also,
                     "title": ", ".join(sorted({q.entity for q in covering}))})
     return out
 
