@@ -82,6 +82,7 @@ def _report(err: HealthcoopError) -> None:
 def describe_os_error(err: OSError) -> str:
     """What the operating system refused, in words, with the file it refused."""
     where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+    code = _errno_of(err)
     reasons = {
         errno.ENOSPC: "the disk is full",
         errno.EDQUOT: "the disk quota is exhausted",
@@ -94,14 +95,26 @@ def describe_os_error(err: OSError) -> str:
         errno.EISDIR: "a directory was found where a file was expected",
         errno.EMFILE: "too many open files",
     }
-    reason = reasons.get(err.errno, err.strerror or type(err).__name__)
+    reason = reasons.get(code, err.strerror or str(err) or type(err).__name__)
     return f"cannot go on: {reason}{where}."
 
 
+def _errno_of(err: OSError) -> int | None:
+    """The errno; libraries written in Rust (pyoxigraph) raise OSError without one but say
+    "(os error 27)" in the message."""
+    if err.errno is not None:
+        return err.errno
+    import re
+
+    found = re.search(r"\(os error (\d+)\)", str(err))
+    return int(found.group(1)) if found else None
+
+
 def os_error_fix(err: OSError) -> str:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    code = _errno_of(err)
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return "Free some space (or raise the limit) and run again; nothing half-written was kept."
-    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "Check the permissions and attributes of that path (ls -l, lsattr), or choose "\
                "another location."
     return "Check the path and run again."
