@@ -27,13 +27,13 @@ from rdflib.namespace import RDF, SKOS
 
 from .checks import check_records, check_sources
 from .dataset_meta import check_dataset_metadata
-from .relations import check_relations
 from .errors import EnvironmentProblem, InvalidData, IssueList
 from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
 from .outputs import RELEASE_MARKER, check_release_target, sweep_leftovers
 from .publish import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
 from .records import RecordSet, load_records
+from .relations import check_relations
 from .sources import SourceText, load_sources
 from .vocab import HCTOPIC
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,15 +108,17 @@ def test_every_quote_is_at_its_offsets(release_dir, dataset_store, project_root)
 def test_no_personal_contact_details_are_published(release_dir, project_root):
     """data/sources/002 prints two contact e-mail addresses ("contact simon.stewart@cbbc...");
     the archive keeps them, but no file of the release may contain one (or a phone number)."""
-    from pipeline.checks import EMAIL, PHONE
-
+    # the test's own patterns (not the pipeline's linear-time ones: an independent judge)
+    email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+    phone = re.compile(r"(?:\+|\b(?:tel|telephone|phone|fax|mobile)\b\.?:?\s*)\(?\d[\d ()-]{5,}\d",
+                       re.IGNORECASE)
     archived = (project_root / "data/sources/002_531589a88b1cf46d.txt").read_text("utf-8")
-    assert len(EMAIL.findall(archived)) == 2  # the check below can fail
+    assert len(email.findall(archived)) == 2  # the check below can fail
     for path in sorted(p for p in release_dir.rglob("*") if p.is_file()):
         data = path.read_bytes()
         text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
-        assert not EMAIL.search(text), (path.name, EMAIL.search(text))
-        assert not PHONE.search(text), (path.name, PHONE.search(text))
+        assert not email.search(text), (path.name, email.search(text))
+        assert not phone.search(text), (path.name, phone.search(text))
 
 
 def _build(root: Path, out: Path, seed: str) -> None:

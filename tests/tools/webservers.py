@@ -5,8 +5,10 @@ configuration is read, nothing is written outside the temporary directory."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +64,14 @@ http {{
 @contextlib.contextmanager
 def run_apache(site: Path, tmp: Path) -> Iterator[int]:
     port = free_port()
+    # Apache's worker drops root for an unprivileged user, who must be able to read the
+    # site: give it a world-readable copy
+    readable = Path(tempfile.mkdtemp(prefix="healthcoop-apache-"))
+    os.chmod(readable, 0o755)
+    shutil.copytree(site, readable / "site", symlinks=False)
+    for p in [readable / "site", *(readable / "site").rglob("*")]:
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    site = readable / "site"
     modules = ["mpm_event", "authz_core", "mime", "rewrite", "headers", "dir", "unixd"]
     loads = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in modules
                       if (APACHE_MODULES / f"mod_{m}.so").is_file())
@@ -69,6 +79,7 @@ def run_apache(site: Path, tmp: Path) -> Iterator[int]:
     conf.write_text(f"""{loads}
 ServerRoot {tmp}
 ServerName 127.0.0.1
+{"User www-data" + chr(10) + "Group www-data" if os.getuid() == 0 else ""}
 Listen 127.0.0.1:{port}
 PidFile {tmp}/httpd.pid
 ErrorLog {tmp}/error.log
@@ -98,3 +109,4 @@ DirectoryIndex index.html
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+        shutil.rmtree(readable, ignore_errors=True)
