@@ -448,11 +448,13 @@ def check_drafts(root, records: RecordSet, issues: IssueList) -> None:
     """A draft (`healthcoop draft`: a `*.draft.yaml` file, or a records file with a
     top-level `draft:` key) is an error until a person confirms it, so that it never passes
     for finished records."""
-    from .records import record_files
+    from .records import RECORDS_DIR, is_draft_file, record_files
 
     root_path = Path(root)
     loaded = set(records.files)
-    for path in record_files(root_path):
+    folder = root_path / RECORDS_DIR
+    drafts = sorted(p for p in folder.iterdir() if is_draft_file(p)) if folder.is_dir() else []
+    for path in sorted(record_files(root_path) + drafts):
         rel = path.relative_to(root_path).as_posix()
         line = 0
         if rel in loaded:  # a regular file that was read already (never a FIFO or device)

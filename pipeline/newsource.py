@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import EnvironmentProblem, InvalidData, Issue, IssueList
+from .terminal import terminal_safe
 from .records import ID_MAX, ID_PATTERN, RECORDS_DIR
 from .register import write_atomically
 from .sources import ARCHIVE, REGISTRY, load_sources
@@ -92,6 +93,13 @@ def register_source(root: Path, file: Path, *, source_id: str | None = None,
     if not title:
         raise InvalidData(f"{shown} has no line to take a title from.",
                           fix="Pass the headline with --title \"...\".")
+    from .records import _check_label
+
+    try:  # never write what `healthcoop validate` would then refuse
+        _check_label(title)
+    except ValueError as err:
+        raise InvalidData(f"The title {terminal_safe(title)[:200]!r} {err}.",
+                          fix="Pass the headline as plain text with --title \"...\".") from err
     if not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", language):
         raise InvalidData(f"{language!r} is not a BCP 47 language tag.",
                           fix="Pass e.g. --language en or --language zh-Hans.")

@@ -432,7 +432,14 @@ def record_files(root: Path) -> list[Path]:
     directory = root / RECORDS_DIR
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+    # a draft (`healthcoop draft`) is not a records file until a person confirms it:
+    # checks.check_drafts reports it instead of its records being read as finished ones
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix in (".yaml", ".yml") and not is_draft_file(p))
+
+
+def is_draft_file(path: Path) -> bool:
+    return path.name.endswith((".draft.yaml", ".draft.yml"))
 
 
 def load_records(root: Path, issues: IssueList | None = None,

@@ -132,3 +132,21 @@ def test_slug():
         "ministers-agree-5-billion-rmb-for-rare-diseases")
     assert slug("2024 visit") == "source-2024-visit"
     assert len(slug("word " * 40)) <= 60
+
+
+@pytest.mark.parametrize("title", ["Health \x1b[31mminister", "Bidi \u202e title",
+                                   "Bell\x07 ringing"])
+def test_new_source_refuses_a_title_validation_would_refuse(mini, tmp_path, title):
+    """new-source must never write what `healthcoop validate` then refuses (issue 10): a
+    title with a control character or a bidirectional override is refused (exit 1) and
+    nothing is archived or registered."""
+    from mini_project import snapshot
+
+    text = tmp_path / "article.txt"
+    text.write_text("A headline\nThe body of the article.\n", encoding="utf-8")
+    before = snapshot(mini / "data")
+    result = CliRunner().invoke(main, ["new-source", str(text), "--root", str(mini),
+                                       "--title", title])
+    assert result.exit_code == 1, result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert snapshot(mini / "data") == before
