@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import EnvironmentProblem, InvalidData, Issue, IssueList
-from .terminal import terminal_safe
 from .records import ID_MAX, ID_PATTERN, RECORDS_DIR
 from .register import write_atomically
 from .sources import ARCHIVE, REGISTRY, load_sources
+from .terminal import terminal_safe
 from .yamlfile import load_yaml
 
 TEXT_SUFFIXES = {".txt", ".html", ".htm", ".md", ".xml"}
