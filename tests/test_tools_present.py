@@ -44,6 +44,8 @@ TOOLS = {
     "java (HermiT in owlready2)": lambda: _runs(["java", "-version"]),
     "virtuoso-t": lambda: bool(shutil.which("virtuoso-t")) and bool(shutil.which("isql-vt")),
     "gzip": lambda: _runs(["gzip", "--version"]),
+    "nginx": lambda: _runs(["nginx", "-v"]),
+    "apache2 (Apache httpd)": lambda: _runs(["apache2", "-v"]),
 }
 
 

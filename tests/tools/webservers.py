@@ -25,9 +25,22 @@ def apache_present() -> bool:
     return bool(shutil.which("apache2")) and (APACHE_MODULES / "mod_rewrite.so").is_file()
 
 
+def readable_copy(site: Path) -> Path:
+    """The servers' workers drop root for an unprivileged user, who must be able to read
+    the site (pytest's temporary directories are private): a world-readable copy."""
+    readable = Path(tempfile.mkdtemp(prefix="healthcoop-site-"))
+    os.chmod(readable, 0o755)
+    shutil.copytree(site, readable / "site", symlinks=False)
+    for p in [readable / "site", *(readable / "site").rglob("*")]:
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    return readable
+
+
 @contextlib.contextmanager
 def run_nginx(site: Path, tmp: Path) -> Iterator[int]:
     port = free_port()
+    readable = readable_copy(site)
+    site = readable / "site"
     server = (site / "nginx.conf").read_text(encoding="utf-8")
     # the two lines a deployment changes (pipeline/site/rules.py, nginx_rules)
     server = server.replace("listen 80;", f"listen 127.0.0.1:{port};").replace(
@@ -59,18 +72,13 @@ http {{
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+        shutil.rmtree(readable, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def run_apache(site: Path, tmp: Path) -> Iterator[int]:
     port = free_port()
-    # Apache's worker drops root for an unprivileged user, who must be able to read the
-    # site: give it a world-readable copy
-    readable = Path(tempfile.mkdtemp(prefix="healthcoop-apache-"))
-    os.chmod(readable, 0o755)
-    shutil.copytree(site, readable / "site", symlinks=False)
-    for p in [readable / "site", *(readable / "site").rglob("*")]:
-        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    readable = readable_copy(site)
     site = readable / "site"
     modules = ["mpm_event", "authz_core", "mime", "rewrite", "headers", "dir", "unixd"]
     loads = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in modules
@@ -94,6 +102,7 @@ DirectoryIndex index.html
 </Directory>
 <Directory {site.resolve()}>
     AllowOverride All
+    Options FollowSymLinks
     Require all granted
 </Directory>
 <Files ~ "^(\\.ht|nginx\\.conf$)">
