@@ -58,6 +58,15 @@ def generate(name: str, project: Path) -> None:
             while out.tell() < 50 * 1024 * 1024:
                 out.write(chunk)
         return
+    if name == "megabyte-label":
+        # a 1 MB label of word characters and dots, with an e-mail address at its very end:
+        # the contact-detail patterns once took 5 s on 40 KB (quadratic backtracking)
+        path = project / "data" / "records" / "places.yaml"
+        text = path.read_text(encoding="utf-8")
+        label = ("ab.cd+" * 175_000) + " x@example.org"
+        path.write_text(text.replace('    label: "Eastvale City"',
+                                     f'    label: "{label}"'), encoding="utf-8")
+        return
     raise ValueError(f"unknown generator {name!r}")
 
 
