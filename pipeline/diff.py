@@ -51,6 +51,7 @@ from .errors import EnvironmentProblem, InvalidData, Issue
 from .terminal import terminal_safe
 
 DESCRIPTION_PREFIX = vocab.DATASET  # the dataset node, its #fragments and version IRIs
+DESCRIPTION_GRAPH = "https://w3id.org/healthcoop/graph/description"
 HCID = str(vocab.HCID)
 OWL_DEPRECATED = "http://www.w3.org/2002/07/owl#deprecated"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -268,7 +269,13 @@ def read_data(path: Path) -> set[ox.Triple]:
         # pyoxigraph parses every format to quads (a quad never equals a triple): keep the
         # triple, so releases in different formats compare
         triple = ox.Triple(item.subject, item.predicate, item.object)
-        if not _is_description(triple.subject):
+        graph = getattr(item, "graph_name", None)
+        if isinstance(graph, ox.NamedNode):
+            # quads: the description is exactly its named graph (it also types vocabulary
+            # IRIs such as media types, whose subjects are not ours)
+            if graph.value != DESCRIPTION_GRAPH:
+                triples.add(triple)
+        elif not _is_description(triple.subject):
             triples.add(triple)
     return triples
 

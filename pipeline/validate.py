@@ -908,7 +908,8 @@ def _summary(report: ValidationReport, c=lambda name, text: text) -> str:
     errors, warnings = len(report.errors), len(report.warnings)
     s = report.stats
     checked = (f"{s.get('records', 0)} records, {s.get('sources', 0)} sources"
-               + (f", {s.get('triples', 0)} triples against {s.get('shapes', 0)} shapes"
+               + (f", {s.get('triples', 0)} triples of records, sources and links against "
+                  f"{s.get('shapes', 0)} shapes"
                   if report.shacl_ran else ", SHACL not run"))
     warnings += s.get("not shown", 0)
     counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
