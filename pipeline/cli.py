@@ -323,7 +323,9 @@ def diff(old: Path, new: Path, fmt: str) -> None:
               default=None, help="Which dump of the release to send (default: turtle, or "
                                  "nquads with --per-source).")
 @click.option("--timeout", type=float, default=300.0, show_default=True,
-              help="Seconds to wait for the store's answer to each upload.")
+              help="Seconds each upload may take in all (connecting, sending the dump and "
+                   "the store's whole answer): a store that answers a byte at a time is cut "
+                   "off, not waited for.")
 def load(release: Path, endpoint: str, graph: str | None, per_source: bool, fmt: str | None,
          timeout: float) -> None:
     """Push RELEASE (a release directory, default output/, or a dump file) into a SPARQL
@@ -331,7 +333,7 @@ def load(release: Path, endpoint: str, graph: str | None, per_source: bool, fmt:
     from .load import load_release
 
     result = load_release(release, endpoint, graph=graph, per_source=per_source, fmt=fmt,
-                          timeout=(10.0, timeout))
+                          timeout=(10.0, timeout))  # connect within 10 s; `timeout` in all
     for line in result.lines():
         say(line)
 
