@@ -8,6 +8,8 @@ Out: an HTTP server (standard library, threaded) that answers
     record, `410 Gone` with its tombstone page for a withdrawn one, `404` for unknown ids;
   - any other path: the file under `site/`, with its media type and charset, a strong
     `ETag` and `Last-Modified` (`304` on revalidation), CORS on the machine formats;
+  - `/reconcile` and below (GET, HEAD, form-encoded POST, OPTIONS preflight): the
+    Reconciliation Service API 0.2 of pipeline/reconcile.py, over the release's dump;
   - anything malformed or hostile (`..`, NUL, overlong paths, other methods): a 4xx with a
     short body, never a traceback, never a file from outside `site/`.
 
@@ -25,13 +27,16 @@ from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import reconcile
 from .errors import EnvironmentProblem
 from .terminal import terminal_safe
 
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_PATH = 2048
+MAX_RECONCILE_URL = 16384  # GET /reconcile?queries=... carries a batch; POST has no limit here
+MAX_RECONCILE_BODY = 1_000_000
 # what /id/<id> can be negotiated to, in the order that breaks ties
 OFFERS = (
     ("html", "text/html"),
@@ -159,6 +164,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
     site: Site  # set on the subclass made by make_server
+    reconciler: reconcile.Service | None = None  # likewise
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._handle(head=False)
@@ -170,7 +176,22 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(HTTPStatus.METHOD_NOT_ALLOWED, b"Only GET and HEAD.\n",
                      "text/plain; charset=utf-8", head=False, extra={"Allow": "GET, HEAD"})
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse
+    def _for_reconcile(self) -> None:
+        """POST and OPTIONS: only /reconcile takes them; elsewhere 405 as before."""
+        if _is_reconcile(self.path):
+            try:
+                self._reconcile(self.command, head=False)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            except Exception:  # noqa: BLE001 - never a traceback on the wire
+                self.close_connection = True
+                self._answer(HTTPStatus.INTERNAL_SERVER_ERROR, b"Internal error.\n",
+                             "text/plain; charset=utf-8", False)
+        else:
+            self._refuse()
+
+    do_POST = do_OPTIONS = _for_reconcile
+    do_PUT = do_DELETE = do_PATCH = do_TRACE = do_CONNECT = _refuse
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - base signature
         if os.environ.get("HEALTHCOOP_SERVE_QUIET"):
@@ -188,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, head: bool) -> None:
         raw = self.path
+        if _is_reconcile(raw) and len(raw) <= MAX_RECONCILE_URL:
+            return self._reconcile("HEAD" if head else "GET", head)
         if len(raw) > MAX_PATH:
             return self._answer(HTTPStatus.REQUEST_URI_TOO_LONG, b"Path too long.\n",
                                 "text/plain; charset=utf-8", head)
@@ -205,6 +228,57 @@ class Handler(BaseHTTPRequestHandler):
                 return self._bad(head)
             return self._not_found(head)
         return self._file(target, head)
+
+    def _reconcile(self, method: str, head: bool) -> None:
+        """Hand /reconcile... to pipeline/reconcile.py: the decoded path, the form fields of
+        the query string and (POST) the url-encoded body, and the base URL for the
+        manifest's templates."""
+        text = "text/plain; charset=utf-8"
+        try:
+            split = urlsplit(self.path)
+            path = unquote(split.path, errors="strict")
+            fields = parse_qs(split.query, max_num_fields=20, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            return self._bad(head)
+        if "\0" in path:
+            return self._bad(head)
+        if method == "OPTIONS":
+            return self._answer(HTTPStatus.NO_CONTENT, b"", None, False, extra={
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Max-Age": "86400"})
+        if method == "POST":
+            length = self.headers.get("Content-Length", "")
+            if self.headers.get("Transfer-Encoding") or not length.isdigit():
+                self.close_connection = True
+                return self._answer(HTTPStatus.LENGTH_REQUIRED, b"Content-Length needed.\n",
+                                    text, False)
+            if int(length) > MAX_RECONCILE_BODY:
+                self.close_connection = True
+                return self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                                    b"Request body too large.\n", text, False)
+            ctype = self.headers.get("Content-Type", "application/x-www-form-urlencoded")
+            if ctype.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+                self.close_connection = True
+                return self._answer(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                                    b"Send application/x-www-form-urlencoded.\n", text, False)
+            body = self.rfile.read(int(length))
+            try:
+                form = parse_qs(body.decode("utf-8"), max_num_fields=20, errors="strict")
+            except (UnicodeDecodeError, ValueError):
+                return self._bad(False)
+            for name, values in form.items():
+                fields[name] = values + fields.get(name, [])
+        host = self.headers.get("Host", "")
+        if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9a-fA-F:.]+\](:[0-9]{1,5})?",
+                            host):
+            address, port = self.server.server_address[:2]
+            host = f"{address}:{port}"
+        reply = reconcile.respond(self.reconciler, "POST" if method == "POST" else "GET",
+                                  path, fields, f"http://{host}")
+        self._answer(reply.status, reply.body, reply.ctype, head,
+                     extra={**reply.headers, "Cache-Control": "no-cache"})
 
     def _entity(self, ident: str, head: bool) -> None:
         cors = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
@@ -277,10 +351,16 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+def _is_reconcile(raw: str) -> bool:
+    path = raw.split("?", 1)[0]
+    return path == "/reconcile" or path.startswith("/reconcile/")
+
+
 def make_server(release: Path, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
     """A server for the release's site, bound but not yet serving (port 0: any free port)."""
     site = Site(release)
-    handler = type("SiteHandler", (Handler,), {"site": site})
+    handler = type("SiteHandler", (Handler,), {"site": site,
+                                               "reconciler": reconcile.load_service(release)})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
