@@ -5,7 +5,11 @@ In:  a release directory being written (the build's staging directory, after `pu
      source texts.
 Out: `site/doc/<id>.html` (the entity page; a tombstone for a withdrawn record) and
      `site/doc/<id>.ttl|.jsonld|.nt|.nq` per entity, `site/kind/*.html` (an index per kind,
-     filtered in the browser, paginated), `site/index.html` (the dataset page with the
+     filtered in the browser, paginated), `site/ontology/index.html` (every ontology term
+     at the anchor of its IRI's fragment), `site/topic/<id>.html` per topic and
+     `site/topic/scheme.html` (terms.py), `site/pictures.html` (timeline and agreement
+     network as static SVG; each entity page has its neighbourhood, pictures.py),
+     `site/index.html` (the dataset page with the
      downloads in `site/download/`), `site/404.html`, `site/status.json` (withdrawn and
      merged ids, read by `healthcoop serve`) and the deployment rules `site/.htaccess` and
      `site/nginx.conf` that make `/id/<id>` answer as `healthcoop serve` does.
@@ -49,6 +53,10 @@ def write_site(release: Path, root: Path, *, page_size: int = PAGE_SIZE) -> Path
         written.append(ident)
     for rel, text in pages.kind_pages():
         _write(site, rel, text.encode("utf-8"))
+    for rel, text in pages.topic_pages():
+        _write(site, rel, text.encode("utf-8"))
+    _write(site, "ontology/index.html", pages.ontology_page().encode("utf-8"))
+    _write(site, "pictures.html", pages.pictures_page().encode("utf-8"))
     _write(site, "index.html", pages.dataset(_downloads(release, site)).encode("utf-8"))
     _write(site, "404.html", pages.not_found().encode("utf-8"))
     _write(site, "style.css", pages.stylesheet().encode("utf-8"))
@@ -84,7 +92,8 @@ def _downloads(release: Path, site: Path) -> list[dict]:
     for name, digest in names:
         src = release / name
         dst = site / "download" / name
-        if (not name or not src.is_file() or src.is_symlink()
+        # the site's own files (when SHA256SUMS covers them) are the site, not downloads
+        if (not name or name.startswith(SITE_DIR + "/") or not src.is_file() or src.is_symlink()
                 or not dst.resolve().is_relative_to(target_root)):
             continue
         dst.parent.mkdir(parents=True, exist_ok=True)

@@ -87,6 +87,8 @@ class SiteData:
     deprecated: dict[str, str] = field(default_factory=dict)  # id -> reason
     replaced_by: dict[str, str] = field(default_factory=dict)  # id -> successor id
     dataset: list[ox.Quad] = field(default_factory=list)  # the dataset node's quads
+    topic_members: dict[str, list[str]] = field(
+        default_factory=lambda: defaultdict(list))  # topic IRI -> ids filed under it
 
 
 def load_site_data(release: Path) -> SiteData:
@@ -128,6 +130,8 @@ def load_site_data(release: Path) -> SiteData:
                 target = entity_id(o.value)
                 if target and not target[1]:
                     data.replaced_by[ident] = target[0]
+            if p == HC + "topic" and o.value.startswith(HCTOPIC):
+                data.topic_members[o.value].append(ident)
             if isinstance(o, ox.NamedNode) and p != RDF_TYPE:
                 target = entity_id(o.value)
                 if target and not target[1] and target[0] != ident:
@@ -155,6 +159,8 @@ def load_site_data(release: Path) -> SiteData:
                 Quote(ident, base, start, end, part.get("exact", "")))
     for ident in data.inverse:
         data.inverse[ident] = sorted(set(data.inverse[ident]))
+    for topic in data.topic_members:
+        data.topic_members[topic] = sorted(set(data.topic_members[topic]))
     # deprecated entities count only when they carry owl:deprecated true
     data.replaced_by = {k: v for k, v in data.replaced_by.items() if k in data.deprecated}
     data.term_labels = ontology_labels(release)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from . import pictures
 from .documents import jsonld_document, script_safe
 from .model import (
     DATASET,
@@ -36,6 +37,7 @@ from .model import (
     SiteData,
     entity_id,
 )
+from .terms import RELATIONS, SCHEME, load_vocabulary
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "site"
 PAGE_SIZE = 100
@@ -103,6 +105,7 @@ class Pages:
         self.page_size = max(1, page_size)
         self.env = environment()
         self.meta = self._dataset_meta()
+        self.vocab = load_vocabulary(release)
         self._archived: dict[str, Path | None] = {}
 
     # --- values -----------------------------------------------------------------------
@@ -129,6 +132,10 @@ class Pages:
                 return {"text": self.data.labels.get(iri, other), "href": self.href(other),
                         "lang": None, "external": False}
         label = self.data.labels.get(iri) or self.data.term_labels.get(iri)
+        page = self.vocab.href(iri, "../")
+        if page:
+            return {"text": label or local_name(iri), "href": page, "lang": None,
+                    "external": False}
         if is_safe_url(iri) and not iri.startswith(HC) and not iri.startswith(HCID):
             return {"text": label or iri, "href": iri, "lang": None, "external": True}
         return {"text": label or iri, "href": None, "lang": None, "external": False}
@@ -161,10 +168,14 @@ class Pages:
             if p in NOT_STATEMENTS:
                 continue
             statements.append({"property": self.phrase(p), "iri": p,
+                               "property_href": self.vocab.term_href(p, "../"),
                                "value": self.value(o, ident, fragments),
                                "quotes": by_property.get(p, [])})
-        types = sorted({self.phrase(o.value) for p, o in own
-                        if p == RDF_TYPE and o.value.startswith(HC)})
+        types = sorted(({"text": self.phrase(o.value),
+                         "href": self.vocab.term_href(o.value, "../")}
+                        for o in {o for p, o in own
+                                  if p == RDF_TYPE and o.value.startswith(HC)}),
+                       key=lambda t: (t["text"], t["href"] or ""))
         other_types = sorted({o.value for p, o in own
                               if p == RDF_TYPE and not o.value.startswith(HC)})
         sources = [self.value(o, ident, fragments) for p, o in own if p == DCT + "source"]
@@ -190,8 +201,94 @@ class Pages:
                                      "href": self.href(successor), "id": successor},
             source_text=self._source_text(ident, own) if kind == "sources" else None,
             jsonld=script_safe(jsonld_document(triples)),
+            neighbourhood=self.neighbourhood(ident),
             sparql=sparql_example(iri),
         )
+
+    def relation(self, predicate: str, inverse: bool) -> str:
+        """How a link reads in a picture: the property, or its inverse phrase."""
+        if inverse:
+            return INVERSE_PHRASES.get(predicate) or f"is “{self.phrase(predicate)}” of"
+        return self.phrase(predicate)
+
+    def neighbourhood(self, ident: str):
+        links = pictures.neighbours(self.data, ident, self.relation)
+        return pictures.neighbourhood(self.data, ident, links, self.href)
+
+    # --- pictures, ontology and topic pages --------------------------------------------
+    def pictures_page(self) -> str:
+        def href(ident: str) -> str | None:
+            return f"doc/{ident}.html" if ident in self.data.quads else None
+
+        items = pictures.dated_items(self.data)
+        return self.env.get_template("pictures.html").render(
+            base="", meta=self.meta, timeline=pictures.timeline(items, href), items=items,
+            network=pictures.network(self.data, href),
+            pairs=pictures.network_pairs(self.data))
+
+    def _term_value(self, iri: str) -> dict:
+        href = self.vocab.href(iri, "../")
+        if href and iri in self.vocab.terms:
+            href = "#" + self.vocab.terms[iri].anchor  # the same page
+        label = (self.vocab.terms[iri].label if iri in self.vocab.terms
+                 else self.data.term_labels.get(iri) or iri)
+        if href:
+            return {"text": label, "href": href, "external": False}
+        if is_safe_url(iri):
+            return {"text": iri, "href": iri, "external": True}
+        return {"text": iri, "href": None, "external": False}
+
+    def ontology_page(self) -> str:
+        """`ontology/index.html`: every term, at the anchor of its IRI's fragment."""
+        groups: dict[str, list] = defaultdict(list)
+        for iri in sorted(self.vocab.terms, key=lambda i: i.casefold()):
+            term = self.vocab.terms[iri]
+            heading = ("Classes" if "class" in term.kinds
+                       else "Individuals" if "individual" in term.kinds else "Properties")
+            groups[heading].append({
+                "term": term,
+                "relations": [(h, [self._term_value(v) for v in term.relations[h]])
+                              for h, _ in (*RELATIONS, ("member of", None))
+                              if term.relations.get(h)],
+            })
+        order = [g for g in ("Classes", "Properties", "Individuals") if g in groups]
+        return self.env.get_template("ontology.html").render(
+            base="../", meta=self.meta, vocab=self.vocab, ns=HC,
+            groups=[(g, groups[g]) for g in order])
+
+    def topic_pages(self) -> list[tuple[str, str]]:
+        """`topic/<id>.html` per concept and `topic/scheme.html` for the scheme."""
+        vocab = self.vocab
+        if not vocab.topics:
+            return []
+
+        def view(iri: str) -> dict:
+            t = vocab.topics[iri]
+            return {"text": t.label, "href": f"{t.ident}.html", "ident": t.ident,
+                    "count": len(self.data.topic_members.get(iri, []))}
+
+        pages = []
+        for iri in sorted(vocab.topics):
+            topic = vocab.topics[iri]
+            members = [{"text": self.data.labels.get(HCID + m, m), "href": self.href(m),
+                        "kind": KIND_TITLES.get(self.data.kinds.get(m, ""), "")}
+                       for m in self.data.topic_members.get(iri, [])]
+            members.sort(key=lambda m: (m["text"].casefold(), m["href"] or ""))
+            pages.append((f"topic/{topic.ident}.html", self.env.get_template("topic.html")
+                          .render(base="../", meta=self.meta, topic=topic,
+                                  broader=[view(b) for b in topic.broader],
+                                  narrower=[view(n) for n in topic.narrower],
+                                  members=members, scheme_title=vocab.scheme_title)))
+
+        def tree(iri: str) -> dict:
+            return {**view(iri), "children": [tree(n) for n in vocab.topics[iri].narrower]}
+
+        tops = [tree(i) for i in sorted(vocab.topics, key=lambda i: vocab.topics[i].label)
+                if vocab.topics[i].top or not vocab.topics[i].broader]
+        pages.append(("topic/scheme.html", self.env.get_template("scheme.html").render(
+            base="../", meta=self.meta, title=vocab.scheme_title, iri=SCHEME,
+            description=vocab.scheme_description, tops=tops)))
+        return pages
 
     def _evidence(self, ident: str, fragments: dict) -> list[dict]:
         out = []
