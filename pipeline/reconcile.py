@@ -70,9 +70,9 @@ MAX_QUERY_CHARS = 500   # one query string
 MAX_EXTEND_IDS = 500
 MAX_FIELD_CHARS = 1_000_000  # a form field (queries / extend)
 MATCH_SCORE = 95        # match: true needs a top score this high,
-MATCH_GAP = 10          # this far ahead of the second candidate,
+MATCH_GAP = 10          # a whole-string similarity this far ahead of every other's,
 MATCH_RATIO = 90        # and a whole-string similarity this high (not a substring hit)
-CANDIDATE_CUTOFF = 50   # below this name similarity nothing is a candidate
+CANDIDATE_CUTOFF = 65   # below this name similarity nothing is a candidate
 SUGGEST_PAGE = 10
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
@@ -312,10 +312,12 @@ def _candidates(service: Service, key: str, q) -> list[dict]:
                     "_ratio": ratio})
     out.sort(key=lambda c: (-c["score"], -c["_ratio"], c["id"]))
     if out and processed:
+        # ambiguity is judged on whole-string similarity: a longer name that merely holds
+        # the query ("Anne Blackwood, CEO ..." for "Anne Blackwood") is no rival
         top = out[0]
-        second = out[1]["score"] if len(out) > 1 else 0.0
+        rival = max((c["_ratio"] for c in out[1:]), default=0.0)
         top["match"] = (top["score"] >= MATCH_SCORE and top["_ratio"] >= MATCH_RATIO
-                        and top["score"] - second >= MATCH_GAP)
+                        and top["_ratio"] - rival >= MATCH_GAP)
     for cand in out:
         del cand["_ratio"]
     return out[:limit]

@@ -1,0 +1,451 @@
+"""The Reconciliation Service API 0.2 endpoint of `healthcoop serve` (pipeline/reconcile.py),
+against a real server on loopback serving a release of the repository's own data: answers
+validated with the specification's JSON Schemas (tests/fixtures/reconciliation/, provenance
+in its README) and checked field by field against the specification's prose; names from
+data/records/actors.yaml come back first, misspelled too; nonsense never matches; type and
+country constraints narrow; hostile input gets a 4xx or inert JSON, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tools.conneg import request  # noqa: E402
+from tools.site_release import (  # noqa: E402
+    MERGED,
+    SUCCESSOR,
+    WITHDRAWN,
+    build_site_release,
+    free_port,
+    wait_for_port,
+)
+
+jsonschema = pytest.importorskip("jsonschema")
+referencing = pytest.importorskip("referencing")
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = Path(__file__).resolve().parent / "fixtures" / "reconciliation"
+SPEC = "https://reconciliation-api.github.io/specs/0.2/schemas/"
+FEATURES = {"name_similarity", "name_ratio", "alias_hit", "exact"}
+# two records whose labels differ only by "UK " (whole-string similarity 93 of 100): each
+# comes first for its own label, but neither is a sure match (README, "Reconciliation")
+NEAR_NAMESAKES = {"Department of Health", "UK Department of Health"}
+
+
+def validator(name: str):
+    """A Draft 7 validator for one of the specification's schemas, `type.json` resolved
+    from the local copy (nothing is fetched)."""
+    resources = []
+    for path in SCHEMAS.glob("*.json"):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((contents["$id"], referencing.Resource(
+            contents, referencing.jsonschema.DRAFT7)))
+    registry = referencing.Registry().with_resources(resources)
+    schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema, registry=registry)
+
+
+def schema_errors(name: str, data) -> list[str]:
+    return [f"{'/'.join(map(str, e.path))}: {e.message}"
+            for e in validator(name).iter_errors(data)]
+
+
+def start(release: Path):
+    port = free_port()
+    env = {**os.environ, "HEALTHCOOP_SERVE_QUIET": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(release),
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    wait_for_port(port, proc)
+    return port, proc
+
+
+def stop(proc) -> None:
+    proc.terminate()
+    _, err = proc.communicate(timeout=10)
+    assert b"Traceback" not in err, err.decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory):
+    """`healthcoop serve` on a release of the repository's data, built into a temporary
+    directory (not the repository's output/)."""
+    from pipeline.build import build_release
+
+    release = build_release(ROOT, tmp_path_factory.mktemp("reconcile") / "output",
+                            register=False)
+    port, proc = start(release)
+    try:
+        yield port
+    finally:
+        stop(proc)
+
+
+def get(port: int, path: str, **params):
+    query = ("?" + urlencode(params)) if params else ""
+    status, headers, body = request(port, "GET", path + query)
+    return status, headers, body
+
+
+def post(port: int, path: str, fields: dict, headers: dict | None = None):
+    import http.client
+
+    body = urlencode(fields).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", path, body=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def batch(port: int, queries: dict, method: str = "POST") -> dict:
+    text = json.dumps(queries)
+    if method == "POST":
+        status, headers, body = post(port, "/reconcile", {"queries": text})
+    else:
+        status, headers, body = get(port, "/reconcile", queries=text)
+    assert status == 200, body
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert headers.get("access-control-allow-origin") == "*"
+    data = json.loads(body)
+    assert schema_errors("reconciliation-result-batch.json", data) == []
+    assert set(data) == set(queries)
+    return data
+
+
+def actor_labels() -> dict[str, str]:
+    """Label -> record id for every person and organisation of data/records/actors.yaml
+    whose label no other record of that file shares."""
+    doc = yaml.safe_load((ROOT / "data/records/actors.yaml").read_text(encoding="utf-8"))
+    seen: dict[str, list[str]] = {}
+    for kind in ("persons", "organisations"):
+        for record in doc.get(kind) or []:
+            if record.get("deprecated"):
+                continue
+            seen.setdefault(record["label"], []).append(record["id"])
+    return {label: ids[0] for label, ids in seen.items() if len(ids) == 1}
+
+
+def test_manifest_satisfies_the_schema_and_the_spec(port):
+    """GET /reconcile without parameters is the service manifest: valid against the
+    manifest schema, versions holds "0.2", identifier and schema spaces are our URIs, the
+    view and preview templates hold {{id}} and resolve, the suggest and propose_properties
+    URLs are service_url + service_path and answer, defaultTypes are the four kinds; CORS."""
+    status, headers, body = get(port, "/reconcile")
+    assert status == 200 and headers["content-type"].startswith("application/json")
+    assert headers.get("access-control-allow-origin") == "*"
+    m = json.loads(body)
+    assert schema_errors("manifest.json", m) == []
+    assert "0.2" in m["versions"] and m["name"].strip()
+    assert m["identifierSpace"] == "https://w3id.org/healthcoop/id/"
+    assert m["schemaSpace"] == "https://w3id.org/healthcoop/ontology#"
+    assert {t["id"] for t in m["defaultTypes"]} == {"Person", "Organisation", "Agreement",
+                                                    "Event"}
+    assert all(t["name"] for t in m["defaultTypes"])
+    assert isinstance(m["batchSize"], int) and m["batchSize"] >= 10
+
+    def local(url: str) -> str:
+        parts = urlsplit(url)
+        assert parts.scheme == "http" and parts.port == port, url
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    view = m["view"]["url"].replace("{{id}}", quote("matt-hancock", safe=""))
+    assert request(port, "GET", local(view))[0] == 303
+    pv = m["preview"]
+    assert isinstance(pv["width"], int) and isinstance(pv["height"], int)
+    status, headers, body = request(port, "GET", local(pv["url"].replace("{{id}}",
+                                                                         "matt-hancock")))
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert b"Matt Hancock" in body
+    for kind, schema in (("entity", "suggest-entities-response.json"),
+                         ("type", "suggest-types-response.json"),
+                         ("property", "suggest-properties-response.json")):
+        s = m["suggest"][kind]
+        status, _, body = request(port, "GET", local(s["service_url"] + s["service_path"])
+                                  + "?prefix=a")
+        assert status == 200, kind
+        assert schema_errors(schema, json.loads(body)) == []
+    pp = m["extend"]["propose_properties"]
+    status, _, body = request(port, "GET", local(pp["service_url"] + pp["service_path"])
+                              + "?type=Person")
+    proposal = json.loads(body)
+    assert status == 200 and proposal["type"] == "Person"
+    assert {p["id"] for p in proposal["properties"]} >= {"country", "type", "wikidata"}
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_actor_labels_come_back_first(port, method):
+    """Every unique person and organisation label of data/records/actors.yaml, sent in
+    batches of 10 (POST form and GET query string), returns its record first with
+    match: true (first without a match for the two NEAR_NAMESAKES); every candidate
+    carries the features explaining its score, candidates come
+    sorted by decreasing score, and at most one candidate per query is a match."""
+    labels = list(actor_labels().items())
+    assert len(labels) > 40
+    wrong = []
+    for start_at in range(0, len(labels), 10):
+        chunk = labels[start_at:start_at + 10]
+        queries = {f"q{i}": {"query": label} for i, (label, _) in enumerate(chunk)}
+        data = batch(port, queries, method)
+        for i, (label, ident) in enumerate(chunk):
+            result = data[f"q{i}"]["result"]
+            assert result, label
+            scores = [c["score"] for c in result]
+            assert scores == sorted(scores, reverse=True)
+            assert sum(c["match"] for c in result) <= 1
+            for cand in result:
+                assert FEATURES <= {f["id"] for f in cand["features"]}
+                assert len({f["id"] for f in cand["features"]}) == len(cand["features"])
+                assert cand["type"] and cand["name"]
+            if result[0]["id"] != ident or result[0]["match"] != (label not in
+                                                                   NEAR_NAMESAKES):
+                wrong.append((label, ident, result[0]["id"], result[0]["match"]))
+    assert wrong == []
+
+
+def misspell(label: str) -> str:
+    """A deterministic typo: the middle letter of the longest word dropped, and the two
+    letters after it swapped."""
+    words = label.split()
+    k = max(range(len(words)), key=lambda i: len(words[i]))
+    w = words[k]
+    mid = len(w) // 2
+    w = w[:mid] + w[mid + 1:]
+    if len(w) > mid + 1:
+        w = w[:mid] + w[mid + 1] + w[mid] + w[mid + 2:]
+    words[k] = w
+    return " ".join(words)
+
+
+def test_misspelled_names_still_find_their_entity(port):
+    """Labels of 8 or more letters with a typo (a letter dropped, two swapped) still bring
+    their record first for at least 90% of them, and a few known misspellings do too."""
+    labels = [(misspell(label), ident) for label, ident in actor_labels().items()
+              if len(label.replace(" ", "")) >= 8]
+    hand = [("Mat Hancok", "matt-hancock"), ("Anne Blackwod", "anne-blackwood"),
+            ("China Britian Business Council", "china-britain-business-council")]
+    found, missed = 0, []
+    for start_at in range(0, len(labels), 10):
+        chunk = labels[start_at:start_at + 10]
+        data = batch(port, {f"q{i}": {"query": q} for i, (q, _) in enumerate(chunk)})
+        for i, (q, ident) in enumerate(chunk):
+            result = data[f"q{i}"]["result"]
+            if result and result[0]["id"] == ident:
+                found += 1
+            else:
+                missed.append((q, ident, result[0]["id"] if result else None))
+    assert found >= 0.9 * len(labels), missed
+    data = batch(port, {f"h{i}": {"query": q} for i, (q, _) in enumerate(hand)})
+    assert [data[f"h{i}"]["result"][0]["id"] for i in range(len(hand))] == \
+        [ident for _, ident in hand]
+
+
+def test_nonsense_and_ambiguity_never_match(port):
+    """Nonsense gives no match: true (mostly no candidate at all); a name two entities
+    nearly share ("Department of Health": Hong Kong's, and the UK's), a bare common word
+    and a surname held by a person and several events are ambiguous: no match either."""
+    nonsense = ["xqzvbl orptk", "zzzz", "Qwxyzzy Frobnitz", "1234567890", "🙂🙂🙂",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "Department of Health",
+                "Health", "Hancock"]
+    data = batch(port, {f"n{i}": {"query": q} for i, q in enumerate(nonsense)})
+    matched = [(q, c["id"]) for i, q in enumerate(nonsense)
+               for c in data[f"n{i}"]["result"] if c["match"]]
+    assert matched == []
+    assert data["n0"]["result"] == [] and data["n1"]["result"] == []
+
+
+def test_type_constraint_narrows(port):
+    """`type` is a hard constraint: with Event, Matt Hancock the person is not a candidate
+    and every candidate is an Event (type_match feature true); with Person he comes first."""
+    data = batch(port, {"e": {"query": "Matt Hancock", "type": "Event"},
+                        "p": {"query": "Matt Hancock", "type": ["Person"]},
+                        "any": {"query": "Matt Hancock"}})
+    events = data["e"]["result"]
+    assert events and "matt-hancock" not in {c["id"] for c in events}
+    for cand in events:
+        assert "Event" in {t["id"] for t in cand["type"]}
+        assert {"id": "type_match", "value": True} in cand["features"]
+    assert data["p"]["result"][0]["id"] == "matt-hancock"
+    assert all("Person" in {t["id"] for t in c["type"]} for c in data["p"]["result"])
+    assert len(data["any"]["result"]) > len(data["p"]["result"])
+
+
+def test_country_constraint_narrows(port):
+    """`properties` with pid country (by id, by IRI or by the country's name) keeps only
+    entities of that country: "Department of Health" becomes unambiguous for the UK one."""
+    base = {"query": "Department of Health"}
+    data = batch(port, {
+        "all": base,
+        "uk": {**base, "properties": [{"pid": "country", "v": "united-kingdom"}]},
+        "iri": {**base, "properties": [{"pid": "country", "v": {
+            "id": "https://w3id.org/healthcoop/id/united-kingdom"}}]},
+        "name": {**base, "properties": [{"pid": "country", "v": "United Kingdom"}]},
+    })
+    ids_all = {c["id"] for c in data["all"]["result"]}
+    assert {"uk-department-of-health", "department-of-health-hong-kong"} <= ids_all
+    for key in ("uk", "iri", "name"):
+        result = data[key]["result"]
+        assert result[0]["id"] == "uk-department-of-health", key
+        assert "department-of-health-hong-kong" not in {c["id"] for c in result}
+        assert {"id": "country_match", "value": True} in result[0]["features"]
+    status, _, body = post(port, "/reconcile", {"extend": json.dumps({
+        "ids": [c["id"] for c in data["uk"]["result"]], "properties": [{"id": "country"}]})})
+    rows = json.loads(body)["rows"]
+    assert all({"id": "united-kingdom", "name": "United Kingdom"} in row["country"]
+               for row in rows.values())
+
+
+def test_data_extension(port):
+    """`extend` (POST form and GET) answers country, type, Wikidata QID and alternative
+    labels per id, valid against the data extension response schema; an unknown id gets
+    empty values, an unknown property a 400."""
+    query = {"ids": ["matt-hancock", "barts-nhs-trust", "no-such-entity"],
+             "properties": [{"id": "country"}, {"id": "type"}, {"id": "wikidata"},
+                            {"id": "alt_label"}]}
+    for status, headers, body in (post(port, "/reconcile", {"extend": json.dumps(query)}),
+                                  get(port, "/reconcile", extend=json.dumps(query))):
+        assert status == 200 and headers.get("access-control-allow-origin") == "*"
+        data = json.loads(body)
+        assert schema_errors("data-extension-response.json", data) == []
+        assert [m["id"] for m in data["meta"]] == ["country", "type", "wikidata",
+                                                   "alt_label"]
+        rows = data["rows"]
+        assert rows["matt-hancock"]["country"] == [{"id": "united-kingdom",
+                                                    "name": "United Kingdom"}]
+        assert {"str": "Person"} in rows["matt-hancock"]["type"]
+        assert rows["barts-nhs-trust"]["wikidata"] == [{"str": "Q4865798"}]
+        assert {"str": "Barts"} in rows["barts-nhs-trust"]["alt_label"]
+        assert all(v == [] for v in rows["no-such-entity"].values())
+    status, _, body = post(port, "/reconcile", {"extend": json.dumps(
+        {"ids": ["matt-hancock"], "properties": [{"id": "P17"}]})})
+    assert status == 400 and "error" in json.loads(body)
+
+
+def test_suggest_finds_by_prefix(port):
+    """Suggest: a name's prefix finds the entity (with notable types), an id finds itself,
+    `cursor` pages on; types and properties by prefix."""
+    _, _, body = get(port, "/reconcile/suggest/entity", prefix="Matt Han")
+    result = json.loads(body)["result"]
+    assert result[0]["id"] == "matt-hancock"
+    assert {"id": "Person", "name": "Person"} in result[0]["notable"]
+    _, _, body = get(port, "/reconcile/suggest/entity", prefix="barts-nhs-trust")
+    assert "barts-nhs-trust" in [r["id"] for r in json.loads(body)["result"]]
+    _, _, first = get(port, "/reconcile/suggest/entity", prefix="")
+    _, _, second = get(port, "/reconcile/suggest/entity", prefix="", cursor="10")
+    first, second = json.loads(first)["result"], json.loads(second)["result"]
+    assert len(first) == 10 and not {r["id"] for r in first} & {r["id"] for r in second}
+    _, _, body = get(port, "/reconcile/suggest/type", prefix="pers")
+    assert json.loads(body)["result"][0]["id"] == "Person"
+    _, _, body = get(port, "/reconcile/suggest/property", prefix="coun")
+    assert [r["id"] for r in json.loads(body)["result"]] == ["country"]
+
+
+def test_preview_is_escaped_html(port):
+    """The preview is a small HTML page that a strict HTML parser accepts; every value in
+    it is escaped (a hostile label renders as text); an unknown id is a 404."""
+    import html5lib
+
+    from pipeline.reconcile import Entity, Service, preview
+
+    status, headers, body = get(port, "/reconcile/preview", id="barts-nhs-trust")
+    assert status == 200 and headers.get("access-control-allow-origin") == "*"
+    html5lib.HTMLParser(strict=True).parse(body.decode("utf-8"))
+    assert b"Q4865798" in body and b"Barts" in body
+    assert get(port, "/reconcile/preview", id="no-such-entity")[0] == 404
+    assert get(port, "/reconcile/preview", id="<script>")[0] == 404
+    evil = "</script><script>alert(1)</script> \"q\" {{ x }}"
+    service = Service({"evil": Entity("evil", evil, alt=[evil], types=["Person"])},
+                      {"Person": "Person"})
+    page = preview(service, "evil", "http://h").body.decode()
+    assert "<script>" not in page and "&lt;/script&gt;&lt;script&gt;" in page
+
+
+def test_hostile_input_gets_4xx_or_inert_json(port):
+    """Invalid JSON, wrong shapes, too many or too long queries, huge bodies, a non-UTF-8
+    body, chunked or non-form POSTs: 4xx (JSON error bodies where the service answers);
+    `</script>` in a query comes back with `<` escaped; a JSONP `callback` (with `;`) is
+    ignored: the answer stays plain JSON; the server never shows a traceback (the fixture
+    checks its stderr at the end)."""
+    import http.client
+
+    for bad in ["{bad", "[]", '"x"', '{"q": 5}', '{"q": {"query": 5}}', '{"q": {}}',
+                '{"q": {"query": "a", "limit": -1}}', '{"q": {"query": "a", "type": 5}}',
+                '{"q": {"query": "a", "properties": [{"pid": "country", "v": [[1]]}]}}',
+                '{"q": {"query": "a", "properties": [{"pid": "nope", "v": "x"}]}}',
+                "[" * 100_000, '{"q": {"query": "' + "a" * 5000 + '"}}']:
+        for status, _headers, body in (post(port, "/reconcile", {"queries": bad}),
+                                       get(port, "/reconcile", queries=bad)):
+            assert 400 <= status < 500, (bad[:40], status)
+            if status not in (414,):
+                assert "error" in json.loads(body)
+    many = {f"q{i}": {"query": "x"} for i in range(51)}
+    assert post(port, "/reconcile", {"queries": json.dumps(many)})[0] == 413
+    assert post(port, "/reconcile", {"queries": "a" * 2_000_000})[0] == 413
+    status, headers, body = get(port, "/reconcile", queries=json.dumps(
+        {"s": {"query": "</script><script>alert(1)</script>"}}),
+        callback="alert(document.domain);x")
+    assert status == 200 and headers["content-type"] == "application/json; charset=utf-8"
+    assert body.startswith(b"{") and b"<" not in body and b"alert(document" not in body
+    assert schema_errors("reconciliation-result-batch.json", json.loads(body)) == []
+    assert request(port, "GET", "/reconcile?queries=%00%ff")[0] == 400
+    assert request(port, "GET", "/reconcile/%00")[0] == 400
+    assert request(port, "GET", "/reconcile/nothing-here")[0] == 404
+    assert request(port, "GET", "/reconcile?" + "a=1&" * 30)[0] == 400
+    assert request(port, "GET", "/reconcile?queries=" + "a" * 20_000)[0] == 414
+    assert post(port, "/reconcile", {"q": "1"}, {"Content-Type": "text/plain"})[0] == 415
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/reconcile", body=b"queries=%ff%fe", headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        assert conn.getresponse().status == 400
+    finally:
+        conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/reconcile", body=iter([b"queries=x"]),
+                     headers={"Content-Type": "application/x-www-form-urlencoded"},
+                     encode_chunked=True)
+        assert conn.getresponse().status == 411
+    finally:
+        conn.close()
+    assert get(port, "/reconcile/suggest/entity", prefix="a", cursor="-1")[0] == 400
+    # the rest of the site still refuses POST
+    assert post(port, "/id/matt-hancock", {"queries": "{}"})[0] == 405
+
+
+def test_cors_preflight(port):
+    """OPTIONS on /reconcile answers a CORS preflight (the specification makes CORS
+    mandatory); OPTIONS elsewhere is still 405."""
+    status, headers, _ = request(port, "OPTIONS", "/reconcile", {
+        "Origin": "http://example.org", "Access-Control-Request-Method": "POST"})
+    assert status == 204 and headers.get("access-control-allow-origin") == "*"
+    assert "POST" in headers.get("access-control-allow-methods", "")
+    assert request(port, "OPTIONS", "/index.html")[0] == 405
+
+
+def test_withdrawn_and_merged_records_are_not_candidates(tmp_path):
+    """On the mini release (tests/tools/site_release.py): the withdrawn record and the
+    merged one are never candidates; their names lead to the live records."""
+    release = build_site_release(tmp_path)
+    port, proc = start(release)
+    try:
+        data = batch(port, {"w": {"query": "Li Wen"},
+                            "m": {"query": "Northbridge Health Ministry"}})
+        ids = {c["id"] for r in data.values() for c in r["result"]}
+        assert WITHDRAWN not in ids and MERGED not in ids
+        assert data["w"]["result"][0]["id"] == "li-wen"
+        assert data["m"]["result"][0]["id"] == SUCCESSOR
+    finally:
+        stop(proc)
