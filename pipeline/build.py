@@ -117,7 +117,7 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     the new entity IRIs to data/published-iris.txt; by default only when publishing into the
     project's own output/ (builds elsewhere, such as previews and tests, are not releases).
     `previous`: the previous release (directory or dump); the release then gets a CHANGES file.
-    `site`: also write the static web site into `site/` (pipeline/site; not in SHA256SUMS).
+    `site`: also write the static web site into `site/` (pipeline/site; checksums in site/SHA256SUMS).
     """
     from .register import update_register
     from .validate import validate_project, write_report_files
@@ -151,6 +151,11 @@ def build_release(root: Path, out_dir: Path | None = None, *,
             from .site import write_site
 
             write_site(staging, root)
+            # the site is derived from the release: its own site/SHA256SUMS (the release's
+            # SHA256SUMS, which the site's download page lists, stays that of the data)
+            from .publish import write_checksums
+
+            write_checksums(staging / "site")
     if register if register is not None else out_dir == (root / "output").resolve():
         update_register(root, project)
     return out_dir

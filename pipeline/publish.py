@@ -565,7 +565,8 @@ def write_checksums(out_dir: Path) -> Path:
     target = out_dir / "SHA256SUMS"
     lines = []
     for path in sorted(p for p in out_dir.rglob("*")
-                       if p.is_file() and p != target and p.name != MARKER):
+                       # (nor a copy of a SHA256SUMS, such as the site's download of it)
+                       if p.is_file() and p.name not in (target.name, MARKER)):
         rel = path.relative_to(out_dir).as_posix()
         lines.append(f"{sha256_file(path)}  {rel}\n")
     target.write_text("".join(lines), encoding="utf-8", newline="\n")

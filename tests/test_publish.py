@@ -117,8 +117,10 @@ def test_sha256sums_cover_every_file(release_dir):
         digest, name = line.split("  ", 1)
         listed[name] = digest
     # .healthcoop-release marks the directory for the next build: bookkeeping, not content
+    # (the site has its own site/SHA256SUMS: test_site_checksums)
     files = {p.relative_to(release_dir).as_posix() for p in release_dir.rglob("*")
-             if p.is_file() and p.name not in ("SHA256SUMS", ".healthcoop-release")}
+             if p.is_file() and p.name not in ("SHA256SUMS", ".healthcoop-release")
+             and p.relative_to(release_dir).parts[0] != "site"}
     assert set(listed) == files
     for name, digest in listed.items():
         assert hashlib.sha256((release_dir / name).read_bytes()).hexdigest() == digest, name
@@ -140,7 +142,8 @@ def test_description_sizes_and_checksums_match_the_files(release_dir, void):
              spdx:checksum ?c . ?c spdx:checksumValue ?sha ; spdx:algorithm ?algo }}""")
     described = {r["file"]: r for r in found}
     files = {p.relative_to(release_dir).as_posix() for p in release_dir.rglob("*")
-             if p.is_file()} - {"void.ttl", "SHA256SUMS", "CHANGES", ".healthcoop-release"}
+             if p.is_file() and p.relative_to(release_dir).parts[0] != "site"
+             } - {"void.ttl", "SHA256SUMS", "CHANGES", ".healthcoop-release"}
     assert set(described) == files
     for name, row in described.items():
         data = (release_dir / name).read_bytes()
@@ -434,3 +437,16 @@ def _change_a_label(project: Path) -> tuple[str, str, str]:
     text = text[: match.start(3) - 1] + f'"{new_label}"' + text[match.end(3) + 1:]
     path.write_text(text, encoding="utf-8")
     return old_label, new_label, match.group(2)
+
+
+def test_site_checksums(release_dir):
+    """site/SHA256SUMS lists every file of the site (download copies included) with its
+    right SHA-256, so `sha256sum -c SHA256SUMS` works inside site/ too."""
+    site = release_dir / "site"
+    listed = dict(reversed(line.split("  ", 1))
+                  for line in (site / "SHA256SUMS").read_text(encoding="utf-8").splitlines())
+    files = {p.relative_to(site).as_posix() for p in site.rglob("*")
+             if p.is_file() and p.name != "SHA256SUMS"}
+    assert set(listed) == files
+    for name, digest in listed.items():
+        assert hashlib.sha256((site / name).read_bytes()).hexdigest() == digest, name
