@@ -1,0 +1,184 @@
+"""The site's pictures (pipeline/site/pictures.py) and term pages (pipeline/site/terms.py):
+static SVG with a title and description, escaped labels, no script or remote resource,
+the same bytes twice; the ontology and topic pages hold every term at its IRI's anchor or
+path, and entity pages link to them and say which release they describe."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tools.site_release import LIVE, build_site_release  # noqa: E402
+
+from pipeline.site import write_site  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+HC = "https://w3id.org/healthcoop/ontology#"
+HCID = "https://w3id.org/healthcoop/id/"
+SVG = re.compile(r"<svg .*?</svg>", re.S)
+HOSTILE = "</script><script>alert(1)</script> \"q\" & <b>bold</b> {{ 7*7 }}"
+
+
+@pytest.fixture(scope="module")
+def mini_release(tmp_path_factory) -> Path:
+    return build_site_release(tmp_path_factory.mktemp("pictures"))
+
+
+def svgs(page: Path) -> list[ET.Element]:
+    """Every inline SVG of a page, parsed as XML (so each is well-formed on its own)."""
+    return [ET.fromstring(m) for m in SVG.findall(page.read_text(encoding="utf-8"))]
+
+
+def _texts(svg: ET.Element) -> list[str]:
+    return ["".join(e.itertext()) for e in svg.iter() if e.tag.endswith("}text")]
+
+
+def test_overview_pictures_are_drawn_with_words(mini_release):
+    """pictures.html holds the timeline and the agreement network, each an SVG with
+    role=img and aria-labelledby naming its own <title> and <desc>; the network's nodes
+    are the agreements' parties and its legend names their countries."""
+    pictures = svgs(mini_release / "site" / "pictures.html")
+    assert len(pictures) == 2
+    for svg in pictures:
+        assert svg.get("role") == "img"
+        ids = svg.get("aria-labelledby").split()
+        found = {e.get("id"): e for e in svg.iter() if e.get("id")}
+        assert [found[i].tag.split("}")[1] for i in ids] == ["title", "desc"]
+        assert all("".join(found[i].itertext()).strip() for i in ids)
+    timeline, network = pictures
+    assert "Timeline" in "".join(timeline.find("{http://www.w3.org/2000/svg}title").itertext())
+    texts = " ".join(_texts(network))
+    assert "Alice Grant" in texts or "Northbridge" in texts
+    assert network.findall(".//{http://www.w3.org/2000/svg}line")
+
+
+def test_every_entity_with_links_has_a_neighbourhood(mini_release):
+    """alice-grant's page has a neighbourhood picture whose nodes link to the pages of
+    what she is linked to, each link resolving."""
+    page = mini_release / "site" / "doc" / f"{LIVE}.html"
+    (svg,) = svgs(page)
+    hrefs = [a.get("href") for a in svg.iter("{http://www.w3.org/2000/svg}a")]
+    assert hrefs and all((page.parent / h).is_file() for h in hrefs)
+    assert svg.get("aria-labelledby") == "neighbourhood-title neighbourhood-desc"
+
+
+def test_pictures_have_no_script_and_fetch_nothing(mini_release):
+    """No <script>, event handler, <image>, <foreignObject>, @font-face or remote URL in
+    any picture; fonts are the reader's own (a generic family)."""
+    for page in (mini_release / "site").rglob("*.html"):
+        for m in SVG.findall(page.read_text(encoding="utf-8")):
+            assert not re.search(r"<script|<image|<foreignObject|@font-face|url\(| on\w+=",
+                                 m, re.I), page
+            assert not re.findall(r'href="(?:https?:|//|javascript:|data:)', m), page
+            assert 'font-family="system-ui, sans-serif"' in m
+
+
+def test_coordinates_are_rounded_and_the_bytes_the_same_twice(mini_release, tmp_path):
+    """Every coordinate has at most one decimal, and writing the site again gives the same
+    pictures, byte for byte."""
+    release = tmp_path / "release"
+    shutil.copytree(mini_release, release, ignore=shutil.ignore_patterns("site"))
+    write_site(release, tmp_path)
+    first = {p.name: p.read_bytes() for p in (release / "site").rglob("*.html")}
+    shutil.rmtree(release / "site")
+    write_site(release, tmp_path)
+    second = {p.name: p.read_bytes() for p in (release / "site").rglob("*.html")}
+    assert first == second
+    text = first["pictures.html"].decode()
+    numbers = re.findall(r' (?:cx|cy|x|y|x1|y1|x2|y2)="(-?[0-9.]+)"', text)
+    assert numbers and all(re.fullmatch(r"-?\d+(\.\d)?", n) for n in numbers)
+
+
+def _hostile_release(tmp_path: Path) -> Path:
+    """Two parties with hostile labels, one agreement between them, dated."""
+    release = tmp_path / "release"
+    release.mkdir()
+    lit = json.dumps(HOSTILE)
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    label = "<http://www.w3.org/2000/01/rdf-schema#label>"
+    lines = []
+    for who in ("evil-a", "evil-b"):
+        lines += [f"<{HCID}{who}> {rdf_type} <{HC}Organisation> .",
+                  f"<{HCID}{who}> {label} {lit}@en ."]
+    lines += [f"<{HCID}evil-deal> {rdf_type} <{HC}Agreement> .",
+              f"<{HCID}evil-deal> {label} {lit}@en .",
+              f'<{HCID}evil-deal> <{HC}date> "2020-01-02" .',
+              f"<{HCID}evil-deal> <{HC}party> <{HCID}evil-a> .",
+              f"<{HCID}evil-deal> <{HC}party> <{HCID}evil-b> ."]
+    (release / "healthcoop.nq").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return release
+
+
+def test_hostile_labels_are_text_in_every_picture(tmp_path):
+    """Labels holding `</script><script>`, quotes, `&` and tags are escaped in the SVG: each
+    picture parses as XML, the label comes back as text (shortened, never as markup), and
+    no element but the pictures' own is added."""
+    release = _hostile_release(tmp_path)
+    write_site(release, tmp_path)
+    for page in ("pictures.html", "doc/evil-deal.html", "doc/evil-a.html"):
+        path = release / "site" / page
+        text = path.read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in text and "<b>bold" not in text
+        pictures = svgs(path)
+        assert pictures, page
+        for svg in pictures:
+            assert not [e for e in svg.iter() if e.tag.split("}")[-1] in ("script", "b")]
+            titles = ["".join(e.itertext()) for e in svg.iter()
+                      if e.tag.endswith("}title")]
+            assert any(HOSTILE in t for t in titles), (page, titles)
+
+
+def test_ontology_page_has_every_term_at_its_anchor(mini_release):
+    """ontology/index.html has an element whose id is the fragment of every hc: term the
+    ontology declares, with its label and definition; an entity page links its types and
+    properties to those anchors."""
+    page = (mini_release / "site" / "ontology" / "index.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r' id="([^"]+)"', page))
+    terms = {t.subject.value for t in ox.parse(path=str(ROOT / "ontology/healthcoop.ttl"),
+                                               format=ox.RdfFormat.TURTLE)
+             if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(HC)}
+    assert len(terms) > 100
+    assert {t[len(HC):] for t in terms} <= ids
+    assert "Agreement" in page and "party" in page
+    entity = (mini_release / "site" / "doc" / f"{LIVE}.html").read_text(encoding="utf-8")
+    assert 'href="../ontology/index.html#Person"' in entity
+
+
+def test_topic_pages_sit_at_their_iris_and_list_their_records(mini_release):
+    """topic/<id>.html exists for every concept of topics.ttl and topic/scheme.html for the
+    scheme; a topic used by a record lists that record, and the record's page links to the
+    topic page."""
+    site = mini_release / "site"
+    concepts = {t.subject.value.rsplit("/", 1)[1]
+                for t in ox.parse(path=str(ROOT / "ontology/topics.ttl"),
+                                  format=ox.RdfFormat.TURTLE)
+                if t.predicate.value.endswith("#notation")}
+    assert len(concepts) > 20
+    assert {p.stem for p in (site / "topic").glob("*.html")} == concepts | {"scheme"}
+    used = [(q.subject.value, q.object.value) for q in ox.parse(
+        path=str(mini_release / "healthcoop.nq"), format=ox.RdfFormat.N_QUADS)
+        if q.predicate.value == HC + "topic"]
+    assert used
+    subject, topic = used[0]
+    ident, name = subject[len(HCID):], topic.rsplit("/", 1)[1]
+    assert f'href="../doc/{ident}.html"' in (site / "topic" / f"{name}.html").read_text("utf-8")
+    assert f'href="../topic/{name}.html"' in (site / "doc" / f"{ident}.html").read_text("utf-8")
+
+
+def test_entity_page_says_which_release_it_describes(mini_release):
+    """No per-record history exists, so a page says "as of release <version> (issued
+    <date>)" from data/dataset.yaml, never a made-up change date."""
+    page = (mini_release / "site" / "doc" / f"{LIVE}.html").read_text(encoding="utf-8")
+    meta = (ROOT / "data" / "dataset.yaml").read_text(encoding="utf-8")
+    version = re.search(r'^version: "([^"]+)"', meta, re.M).group(1)
+    issued = re.search(r'^issued: "([^"]+)"', meta, re.M).group(1)
+    assert f"as of release {version} (issued {issued})" in page
