@@ -117,7 +117,8 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     the new entity IRIs to data/published-iris.txt; by default only when publishing into the
     project's own output/ (builds elsewhere, such as previews and tests, are not releases).
     `previous`: the previous release (directory or dump); the release then gets a CHANGES file.
-    `site`: also write the static web site into `site/` (pipeline/site; checksums in site/SHA256SUMS).
+    `site`: also write the static web site into `site/` (pipeline/site; its checksums in
+    site/SHA256SUMS).
     """
     from .register import update_register
     from .validate import validate_project, write_report_files
