@@ -46,6 +46,8 @@ TOOLS = {
     "gzip": lambda: _runs(["gzip", "--version"]),
     "nginx": lambda: _runs(["nginx", "-v"]),
     "apache2 (Apache httpd)": lambda: _runs(["apache2", "-v"]),
+    "chromium": lambda: _runs(["chromium", "--headless", "--no-sandbox", "--version"]),
+    "chromedriver (chromium-driver)": lambda: _runs(["chromedriver", "--version"]),
 }
 
 

@@ -60,6 +60,7 @@ def write_site(release: Path, root: Path, *, page_size: int = PAGE_SIZE) -> Path
     _write(site, "index.html", pages.dataset(_downloads(release, site)).encode("utf-8"))
     _write(site, "404.html", pages.not_found().encode("utf-8"))
     _write(site, "style.css", pages.stylesheet().encode("utf-8"))
+    _write(site, "favicon.ico", favicon())
     gone = {i: r for i, r in sorted(data.deprecated.items()) if i not in data.replaced_by}
     moved = dict(sorted(data.replaced_by.items()))
     status = {"entities": written, "gone": gone, "moved": moved}
@@ -68,6 +69,20 @@ def write_site(release: Path, root: Path, *, page_size: int = PAGE_SIZE) -> Path
     _write(site, ".htaccess", apache_rules(gone, moved).encode("utf-8"))
     _write(site, "nginx.conf", nginx_rules(gone, moved).encode("utf-8"))
     return site
+
+
+def favicon() -> bytes:
+    """A 16x16 icon (one colour square, ICO with a 32-bit bitmap): browsers ask for
+    /favicon.ico, and a 404 there would be an error in every page's console."""
+    import struct
+
+    size = 16
+    pixels = bytes([0xa7, 0x79, 0x4e, 0xff]) * (size * size)  # BGRA of #4e79a7
+    mask = bytes(4 * size)  # 1 bit per pixel, rows padded to 4 bytes: all opaque
+    bitmap = struct.pack("<IiiHHIIiiII", 40, size, 2 * size, 1, 32, 0,
+                         len(pixels) + len(mask), 0, 0, 0, 0) + pixels + mask
+    return (struct.pack("<HHH", 0, 1, 1)
+            + struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(bitmap), 22) + bitmap)
 
 
 def _write(site: Path, rel: str, body: bytes) -> None:
