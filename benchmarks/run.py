@@ -179,10 +179,17 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=100)
     parser.add_argument("--whole-graph", action="store_true",
                         help="also time pyshacl over one big graph (1x and 10x), to compare")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="only the serve benchmark (benchmarks/serve.py)")
     parser.add_argument("--one", nargs=2, metavar=("ROOT", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         one(Path(args.one[0]), args.one[1])
+        return
+    from benchmarks import serve
+
+    if args.serve_only:
+        serve.main([])
         return
     runs: dict[str, dict] = {}
     print("validate: the repository's dataset ...", flush=True)
@@ -220,6 +227,8 @@ def main() -> None:
                                            encoding="utf-8")
     (RESULTS / "README.md").write_text(readme(result), encoding="utf-8")
     print(readme(result))
+    print("serve: requests per second, latency and memory of `healthcoop serve` ...")
+    serve.main([])  # its figures: benchmarks/results/serve.json
 
 
 def readme(result: dict) -> str:

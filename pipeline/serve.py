@@ -163,8 +163,19 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "healthcoop"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK hold every answer with a body back by ~40 ms (benchmarks/serve.py)
+    disable_nagle_algorithm = True
     site: Site  # set on the subclass made by make_server
     reconciler: reconcile.Service | None = None  # likewise
+
+    def handle_one_request(self) -> None:
+        """A client that resets or drops its connection (load generators do, at the end)
+        ends that connection quietly, not with socketserver's traceback on stderr."""
+        try:
+            super().handle_one_request()
+        except (ConnectionResetError, BrokenPipeError, TimeoutError):
+            self.close_connection = True
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._handle(head=False)
@@ -256,6 +267,14 @@ class Handler(BaseHTTPRequestHandler):
                                     text, False)
             if int(length) > MAX_RECONCILE_BODY:
                 self.close_connection = True
+                # read (and drop) a moderately large body, so that the client, still
+                # sending, gets the 413 rather than a reset connection
+                left = int(length) if int(length) <= 8 * MAX_RECONCILE_BODY else 0
+                while left > 0:
+                    chunk = self.rfile.read(min(left, 65536))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
                 return self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                     b"Request body too large.\n", text, False)
             ctype = self.headers.get("Content-Type", "application/x-www-form-urlencoded")
