@@ -182,3 +182,24 @@ def test_entity_page_says_which_release_it_describes(mini_release):
     version = re.search(r'^version: "([^"]+)"', meta, re.M).group(1)
     issued = re.search(r'^issued: "([^"]+)"', meta, re.M).group(1)
     assert f"as of release {version} (issued {issued})" in page
+
+
+def test_pictures_do_not_depend_on_the_hash_seed(release_dir, tmp_path):
+    """Written by two processes with different PYTHONHASHSEED, the real dataset's pages
+    are the same bytes (networkx iterates subgraph views in set order: the layout must
+    not see that order)."""
+    import os
+    import subprocess
+
+    out = {}
+    for seed in ("1", "4242"):
+        release = tmp_path / seed
+        shutil.copytree(release_dir, release, ignore=shutil.ignore_patterns("site"))
+        subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                        "from pipeline.site import write_site; "
+                        "write_site(Path(sys.argv[1]), Path(sys.argv[2]))",
+                        str(release), str(ROOT)], check=True, cwd=ROOT,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        out[seed] = {p.relative_to(release).as_posix(): p.read_bytes()
+                     for p in (release / "site").rglob("*.html")}
+    assert out["1"] == out["4242"]

@@ -200,7 +200,10 @@ def pack_components(graph: nx.Graph, width: int) -> tuple[dict[str, tuple], int]
         side = min(width, 110 * len(part) ** 0.5 + 70)
         if x + side > width:
             x, y, row_height = 0.0, y + row_height, 0.0
-        sub = graph.subgraph(part)
+        # a new graph in sorted order: a subgraph view iterates a set (hash-seed order)
+        sub = nx.Graph()
+        sub.add_nodes_from(part)
+        sub.add_edges_from(sorted(tuple(sorted(e)) for e in graph.edges(part)))
         if len(part) == 1:
             local = {part[0]: (side / 2, side / 2)}
         else:
