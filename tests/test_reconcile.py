@@ -393,12 +393,15 @@ def test_hostile_input_gets_4xx_or_inert_json(port):
     many = {f"q{i}": {"query": "x"} for i in range(51)}
     assert post(port, "/reconcile", {"queries": json.dumps(many)})[0] == 413
     assert post(port, "/reconcile", {"queries": "a" * 2_000_000})[0] == 413
+    evil = "</script><script>alert(1)</script>"
     status, headers, body = get(port, "/reconcile", queries=json.dumps(
-        {"s": {"query": "</script><script>alert(1)</script>"}}),
-        callback="alert(document.domain);x")
+        {evil: {"query": evil + " Matt Hancock"}}), callback="alert(document.domain);x")
     assert status == 200 and headers["content-type"] == "application/json; charset=utf-8"
     assert body.startswith(b"{") and b"<" not in body and b"alert(document" not in body
+    assert json.loads(body)[evil]["result"][0]["id"] == "matt-hancock"  # keys come back
     assert schema_errors("reconciliation-result-batch.json", json.loads(body)) == []
+    status, _, body = post(port, "/reconcile", {"queries": json.dumps({evil: 5})})
+    assert status == 400 and b"<" not in body and evil in json.loads(body)["error"]
     assert request(port, "GET", "/reconcile?queries=%00%ff")[0] == 400
     assert request(port, "GET", "/reconcile/%00")[0] == 400
     assert request(port, "GET", "/reconcile/nothing-here")[0] == 404
