@@ -219,18 +219,6 @@ _RECORD_FAMILIES = {
     "international-organisation": {"international", "association"},
     "media-organisation": {"media", "company"},
 }
-# ROR organisation types (v1 capitalised, v2 lower case) each record type may have
-_ROR_TYPES = {
-    "university": {"education"}, "college": {"education"},
-    "hospital": {"healthcare"}, "health-service": {"healthcare", "government"},
-    "company": {"company"},
-    "research-institute": {"facility", "education", "nonprofit", "government", "healthcare"},
-    "government": {"government"}, "ministry": {"government"},
-    "government-agency": {"government"}, "regulator": {"government"},
-    "association": {"nonprofit", "other"}, "business-council": {"nonprofit", "other"},
-    "international-organisation": {"nonprofit", "government", "other"},
-    "media-organisation": {"company", "other"},
-}
 
 
 def _families(class_label: str) -> set[str]:

@@ -4,7 +4,6 @@ server itself does: q-values weighed against each other, revalidation, hostile p
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from tools.site_release import (  # noqa: E402
     WITHDRAWN_REASON,
     build_site_release,
     free_port,
-    wait_for_port,
+    serving,
 )
 
 SECRET = b"this file is outside the site and must never be served\n"
@@ -43,18 +42,8 @@ def release(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def port(release):
     """A real `healthcoop serve` process on a free loopback port."""
-    port = free_port()
-    env = {**os.environ, "HEALTHCOOP_SERVE_QUIET": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(release),
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        wait_for_port(port, proc)
+    with serving(release) as port:
         yield port
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=10)
-        assert b"Traceback" not in err, err.decode(errors="replace")
 
 
 @pytest.mark.parametrize("row", TABLE, ids=lambda r: f"{r[1]} {r[0]} {r[2]}")

@@ -8,7 +8,6 @@ if set, else in pytest's temporary directory)."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mini_project import edit, make_mini_project  # noqa: E402
+from mini_project import edit  # noqa: E402
 from tools.browser import (  # noqa: E402
     chromium,
     chromium_present,
@@ -31,8 +30,8 @@ from tools.site_release import (  # noqa: E402
     SOURCE,
     WITHDRAWN,
     WITHDRAWN_REASON,
-    free_port,
-    wait_for_port,
+    serving,
+    site_project,
 )
 
 pytestmark = pytest.mark.external
@@ -48,20 +47,7 @@ def _build(tmp: Path) -> Path:
     label that tries to close the JSON-LD script element and open its own."""
     from pipeline.build import build_release
 
-    root = make_mini_project(tmp / "project")
-    edit(root / "data/records/actors.yaml", """  - id: li-wen
-    label: "Li Wen"
-""", f"""  - id: {WITHDRAWN}
-    label: "Li Wen"
-    deprecated: "{WITHDRAWN_REASON}"
-    evidence:
-      - source: fixture-fund-2024
-        quote: "Professor Li Wen, director of the Eastvale Digital Health Institute"
-        supports: [label]
-
-  - id: li-wen
-    label: "Li Wen"
-""")
+    root = site_project(tmp)
     escaped = HOSTILE.replace('"', '\\"')
     edit(root / "data/records/actors.yaml", 'label: "Harbour Pharma"', f'label: "{escaped}"')
     return build_release(root, tmp / "output")
@@ -73,18 +59,8 @@ def base_url(tmp_path_factory):
     need(selenium_present(), "selenium (pip install -e '.[test]')")
     need(chromium_present(), "chromium and chromium-driver (Debian)")
     release = _build(tmp_path_factory.mktemp("browser"))
-    port = free_port()
-    env = {**os.environ, "HEALTHCOOP_SERVE_QUIET": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(release),
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        wait_for_port(port, proc)
+    with serving(release) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=10)
-        assert b"Traceback" not in err, err.decode(errors="replace")
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ holds every case /id/<id> answers: a live entity, a merged one (northbridge-heal
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -24,10 +26,8 @@ WITHDRAWN_REASON = "Duplicate of li-wen, withdrawn."
 SOURCE = "fixture-fund-2024"
 
 
-def build_site_release(tmp: Path) -> Path:
-    """Build the release (with its site) into `tmp/output` and return that directory."""
-    from pipeline.build import build_release
-
+def site_project(tmp: Path) -> Path:
+    """The mini project in `tmp/project` with the withdrawn record added; its root."""
     root = make_mini_project(tmp / "project")
     edit(root / "data/records/actors.yaml", """  - id: li-wen
     label: "Li Wen"
@@ -42,7 +42,32 @@ def build_site_release(tmp: Path) -> Path:
   - id: li-wen
     label: "Li Wen"
 """)
-    return build_release(root, tmp / "output")
+    return root
+
+
+def build_site_release(tmp: Path) -> Path:
+    """Build the release (with its site) into `tmp/output` and return that directory."""
+    from pipeline.build import build_release
+
+    return build_release(site_project(tmp), tmp / "output")
+
+
+@contextlib.contextmanager
+def serving(release: Path):
+    """A real `healthcoop serve` process for `release` on a free loopback port; when it is
+    stopped, it must not have printed a traceback."""
+    port = free_port()
+    env = {**os.environ, "HEALTHCOOP_SERVE_QUIET": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(release),
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, proc)
+        yield port
+    finally:
+        proc.terminate()
+    _, err = proc.communicate(timeout=10)
+    assert b"Traceback" not in err, err.decode(errors="replace")
 
 
 def free_port() -> int:
