@@ -353,5 +353,31 @@ def serve(release: Path, host: str, port: int) -> None:
     serve_release(release, host, port)
 
 
+# --- bench -----------------------------------------------------------------------------------
+@main.group()
+def bench() -> None:
+    """Benchmark helpers: synthetic corpora for timing validation and the build."""
+
+
+@bench.command("generate")
+@ROOT_OPTION
+@click.option("--records", type=click.IntRange(min=1), required=True,
+              help="How many agreements and events to generate (actors, places, roles and "
+                   "sources come on top, reused across them).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed: the same records and seed give a byte-identical tree.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="Directory to write the project into: absent, empty, or an earlier "
+                   "synthetic corpus (it holds .healthcoop-synthetic); anything else is "
+                   "refused.")
+def bench_generate(root: Path, records: int, seed: int, out: Path) -> None:
+    """Write a synthetic healthcoop project of RECORDS agreements and events into OUT
+    (ontology, shapes and queries copied from --root), ready for
+    `healthcoop build --root OUT --output OUT/output`."""
+    from .synthetic import generate_project
+
+    say(generate_project(out, records, seed, root).line())
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
