@@ -42,14 +42,15 @@ ENTRY_TEXT = ("label", "kind", "type", "country", "status", "status_note")
 CANDIDATE_KEYS = (
     "target", "label", "description", "score", "method", "match_type", "match_reason",
     "evidence", "reference", "reference_release", "checked_revision", "retrieved_on",
-    "decision", "reviewer", "decision_date", "note", "problem", "redirected_to",
+    "decision", "reviewer", "decision_date", "note", "shared_with", "problem", "redirected_to",
     "last_checked", "enrichment",
 )
 CANDIDATE_TEXT = tuple(k for k in CANDIDATE_KEYS if k not in ("evidence", "enrichment"))
 # fields the linker refreshes; everything else belongs to the reviewer
 MACHINE_KEYS = ("label", "description", "score", "method", "evidence", "reference",
                 "reference_release", "checked_revision", "retrieved_on")
-HUMAN_KEYS = ("decision", "reviewer", "decision_date", "note", "match_type", "match_reason")
+HUMAN_KEYS = ("decision", "reviewer", "decision_date", "note", "match_type", "match_reason",
+              "shared_with")
 MAX_TEXT = 20_000
 IRI_PATTERN = re.compile(r"^https?://[^\s<>\"{}|\\^`\x00-\x20\x7f-\x9f]{1,2000}\Z")
 SCORE_PATTERN = re.compile(r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)\Z")
@@ -78,6 +79,10 @@ REVIEW_HEADER = """\
 # (`problem`). Comments you add below this header are not kept: write them into `note:`.
 # `reviewer: ror-exact-match` marks links the linker accepted itself: the ROR record's name
 # equals ours exactly, in the same country, with a fitting type (see each `note`).
+# Two entries accepting one target (a QID, ROR id or ISO code) get a warning, as they may be
+# one thing recorded twice; when they share it on purpose (a part and its whole, a body and
+# its renamed successor), write `shared_with: <the other record's id>` on the candidate and
+# the reason in `note:`.
 """
 
 
@@ -244,9 +249,11 @@ class _Checker:
         known = {a.id: a for a in self.entities.all}
         seen: dict[str, int] = {}
         self.accepted_qids: dict[str, str] = {}
+        self.holders: dict[str, list[_Holder]] = {}
         self.linked: set[str] = set()
         for i, entry in enumerate(self.review.entries):
             self.entry(("links", i), entry, known, seen)
+        self.shared_targets(known)
         self.unlinked(known)
         return sorted(self.issues, key=lambda x: (x.line, x.field, x.message))
 
@@ -410,6 +417,7 @@ class _Checker:
             return
         if kind:
             accepted[kind].append((target, cpath))
+            self.holders.setdefault(target, []).append(_Holder(rid, cpath, cand))
         reference = cand.get("reference")
         if not reference or not IRI_PATTERN.match(reference):
             self.add((*cpath, "reference"),
@@ -453,8 +461,55 @@ class _Checker:
                                              "owl:sameAs would make the two one.",
                          "Merge the two records, or reject one of the links.",
                          code="duplicate", record_id=rid)
+                self.holders[target][-1].reported = True  # an error already: no warning too
             else:
                 self.accepted_qids[target] = rid
+
+    def shared_targets(self, known: dict) -> None:
+        """One QID, ROR id or ISO code accepted for two records: perhaps one thing recorded
+        twice, so a warning at the later link naming the earlier one, unless either link
+        says `shared_with:` the other (with its reason in `note:` or `match_reason:`)."""
+        for target, holders in self.holders.items():
+            for k, later in enumerate(holders):
+                mark = later.shared_with()
+                if mark:
+                    self.check_mark(later, mark, target, holders, known)
+                if later.reported:
+                    continue
+                earlier = [h for h in holders[:k] if h.rid != later.rid]
+                unmarked = [h for h in earlier if not _marked(later, h) and not _marked(h, later)]
+                if not unmarked:
+                    continue
+                first = unmarked[0]
+                what = {"wikidata": "Wikidata item", "ror": "ROR record",
+                        "iso": "ISO 3166-1 code"}[target_kind(target)]
+                line = self.doc.line((*first.path, "target")) if self.doc else 0
+                self.add((*later.path, "target"),
+                         f"{target} is also accepted for {first.rid!r} ({self.rel}:{line}): "
+                         f"two records linked to one {what} may be one thing recorded twice.",
+                         f"If they are the same thing, merge the records (docs/records.md, "
+                         f"'Retiring a record'); if they share it on purpose (a part and its "
+                         f"whole, a renamed body), write `shared_with: {first.rid}` on this "
+                         f"candidate and say why in `note:`.",
+                         Severity.WARNING, "shared-target", later.rid)
+
+    def check_mark(self, holder: _Holder, mark: list[str], target: str,
+                   holders: list[_Holder], known: dict) -> None:
+        """`shared_with:` must name records that accept the same target, and say why."""
+        sharing = {h.rid for h in holders if h.rid != holder.rid}
+        path = (*holder.path, "shared_with")
+        for other in mark:
+            if other not in sharing:
+                where = ("no record has that id" if other not in known
+                         else f"{other!r} has no accepted link to {target}")
+                self.add(path, f"`shared_with` names {other!r}, but {where}.",
+                         "Name the record that accepts the same target, or delete the field.",
+                         Severity.WARNING, "shared-target", holder.rid)
+        if not (_filled(holder.cand.get("note")) or _filled(holder.cand.get("match_reason"))):
+            self.add(path, f"`shared_with` marks {target} as shared on purpose, but no "
+                           "`note:` (or `match_reason:`) says why.",
+                     "Say in `note:` why the two records share it (e.g. the body was renamed).",
+                     Severity.WARNING, "shared-target", holder.rid)
 
     def evidence(self, path: tuple, value: Any) -> bool:
         if not isinstance(value, list):
@@ -520,6 +575,30 @@ class _Checker:
                                              f"({status[:40]}).",
                      "Review its candidates, or leave it unlinked if Wikidata has no item "
                      "for it.", Severity.WARNING, "unlinked", actor.id)
+
+
+@dataclass
+class _Holder:
+    """An accepted candidate, for the check of targets two records share."""
+
+    rid: str
+    path: tuple
+    cand: dict
+    reported: bool = False
+
+    def shared_with(self) -> list[str]:
+        value = self.cand.get("shared_with")
+        return [v for v in re.split(r"[\s,]+", value) if v] if isinstance(value, str) else []
+
+
+def _marked(holder: _Holder, other: _Holder) -> bool:
+    """Does `holder` say it shares its target with `other` on purpose, and why?"""
+    return other.rid in holder.shared_with() and (
+        _filled(holder.cand.get("note")) or _filled(holder.cand.get("match_reason")))
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _is_date(value: Any) -> bool:
