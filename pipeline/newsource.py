@@ -260,8 +260,12 @@ def _verify(root: Path, sid: str) -> None:
 
 
 def skeleton(sid: str, file_name: str, title: str) -> str:
-    """The records file for a new source: commented examples of each kind, then empty lists
-    (so it validates as it is)."""
+    """The records file for a new source: each record kind as an empty list with a commented
+    example under it, so the file validates as it is. Uncommenting an example (removing the
+    leading "# " of its lines) gives valid YAML whose only validation errors are at the
+    values marked MUST (ids of records that do not exist, quotes and an amount the text does
+    not contain): every other field is well formed and every fact field is in a `supports:`
+    (tests/test_newsource.py uncomments them mechanically and checks this)."""
     t = title.replace("\n", " ")
     return f"""\
 # Records first reported by source {sid}
@@ -273,61 +277,65 @@ def skeleton(sid: str, file_name: str, title: str) -> str:
 # Every fact needs a quote copied verbatim from the archived text, and every fact field must
 # be listed in some quote's `supports:`. Record only what the text states.
 #
-# Uncomment and adapt the examples below, then run `healthcoop validate`.
-#
-# roles:
-#   - id: jane-doe-minister-of-health           # lowercase, digits, hyphens; never changes
-#     person: jane-doe                          # a person id from actors.yaml
-#     title: "Minister of Health"               # the post as the text names it
-#     organisation: ministry-of-health          # optional
+# Under each list is a commented example. To use one, uncomment its lines (remove the
+# leading "# ") and adapt it. Each value marked MUST makes `healthcoop validate` fail at its
+# line until you replace it: an id of a record that does not exist yet, a quote or an amount
+# that the text does not contain. Delete what you do not use; a list left empty is valid.
+
+roles:
+#   - id: jane-doe-minister-of-health        # your id: lowercase, digits, hyphens; never changes
+#     person: jane-doe                       # MUST: a person id from data/records/actors.yaml
+#     title: "Minister of Health"            # the post as the text names it
+#     organisation: ministry-of-health       # MUST: an organisation id from actors.yaml (or delete)
 #     evidence:
 #       - source: {sid}
-#         quote: "Minister of Health Jane Doe"
+#         quote: "Minister of Health Jane Doe"   # MUST: copied verbatim from the text
 #         supports: [person, title, organisation]
-#
-# events:
+
+events:
 #   - id: example-dialogue-2024
-#     label: "Example health dialogue"          # a short English name we write
-#     type: dialogue                            # visit, meeting, conference, ... (docs/records.md)
+#     label: "Example health dialogue"       # a short English name we write
+#     type: dialogue                         # visit, meeting, conference, ... (docs/records.md)
 #     date:
-#       value: "2024-05-15"        # YYYY, YYYY-MM or YYYY-MM-DD: only what the text supports
-#       resolution: "'on Wednesday'; dateline 2024-05-16"   # when not written out in the text
-#     locations: [beijing]
-#     participants: [jane-doe, ministry-of-health]
+#       value: "2024-05-15"                  # YYYY, YYYY-MM or YYYY-MM-DD: what the text supports
+#       resolution: "'on Wednesday'; dateline 2024-05-16"   # how, when not written out in the text
+#     locations: [beijing]                   # MUST: place ids from data/records/places.yaml
+#     participants: [jane-doe, ministry-of-health]   # MUST: actor ids from actors.yaml
 #     evidence:
 #       - source: {sid}
-#         quote: "held a health dialogue in Beijing on Wednesday"
+#         quote: "held a health dialogue in Beijing on Wednesday"   # MUST: copied verbatim
 #         supports: [type, locations, date]
-#
-# agreements:
+#       - source: {sid}
+#         quote: "Minister of Health Jane Doe"   # MUST: copied verbatim from the text
+#         supports: [participants]
+
+agreements:
 #   - id: example-mou-2024
 #     label: "Memorandum of understanding on health data between A and B"
 #     type: memorandum-of-understanding
-#     parties: [organisation-a, organisation-b]  # at least two for a bilateral agreement
-#     signed_at: example-dialogue-2024
-#     amount:                                   # only when the text gives one
-#       value: "5000000000"
-#       currency: CNY                           # ONLY when the text states the currency
+#     parties: [organisation-a, organisation-b]   # MUST: actor ids; two for a bilateral agreement
+#     signed_at: example-dialogue-2024       # MUST: an event id (e.g. the example above), or delete
+#     amount:                                # only when the text gives one (or delete)
+#       value: "5000000000"                  # digits only
+#       currency: CNY                        # ONLY when the text states the currency
 #       qualifier: exact
-#       stated_as: "5 billion RMB"
-#     topics: [digital-health]                  # ids from ontology/topics.ttl
+#       stated_as: "5 billion RMB"           # MUST: the amount exactly as the text writes it
+#     topics: [digital-health]               # ids from ontology/topics.ttl
 #     evidence:
 #       - source: {sid}
-#         quote: "A and B signed a memorandum of understanding"
-#         supports: [type, parties]
-#
-# initiatives:
+#         quote: "A and B signed a memorandum of understanding"   # MUST: copied verbatim
+#         supports: [type, parties, signed_at]
+#       - source: {sid}
+#         quote: "worth 5 billion RMB"       # MUST: copied verbatim from the text
+#         supports: [amount]
+
+initiatives:
 #   - id: example-programme
 #     label: "Example programme"
-#     type: programme                           # campaign, programme, project, platform, plan, fund
-#     owners: [organisation-a]
+#     type: programme                        # campaign, programme, project, platform, plan, fund
+#     owners: [organisation-a]               # MUST: actor ids from actors.yaml
 #     evidence:
 #       - source: {sid}
-#         quote: "the programme run by A"
+#         quote: "the programme run by A"    # MUST: copied verbatim from the text
 #         supports: [type, owners]
-
-roles:
-events:
-agreements:
-initiatives:
 """

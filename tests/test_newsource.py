@@ -53,7 +53,7 @@ def test_registers_a_source_end_to_end(mini, tmp_path):
     assert f"  - id: {sid}\n" in registry.decode() and f"sha256: {digest}" in registry.decode()
     assert "title taken from the first line" in result.output
     skeleton = (mini / "data" / "records" / f"{sid}.yaml").read_text(encoding="utf-8")
-    assert "# agreements:" in skeleton and "agreements: []" not in skeleton
+    assert "\nagreements:\n#   - id: example-mou-2024" in skeleton
     sources = load_sources(mini)
     assert sources[sid].title == "Ministers agree on rare disease cooperation"
     report = validate_project(mini)
@@ -150,3 +150,69 @@ def test_new_source_refuses_a_title_validation_would_refuse(mini, tmp_path, titl
     assert result.exit_code == 1, result.output
     assert "\x1b" not in result.output and "\u202e" not in result.output
     assert snapshot(mini / "data") == before
+
+
+# --- the skeleton's commented examples ------------------------------------------------------------
+
+MUST_CODES = {"unknown-reference", "quote-not-found", "stated-as-not-in-source"}
+# what a maintainer puts where the examples say MUST: ids of the mini project's records
+PLACEHOLDERS = {"jane-doe": "alice-grant", "ministry-of-health": "northbridge-ministry-of-health",
+                "beijing": "eastvale-city", "organisation-a": "eastvale-digital-health-institute",
+                "organisation-b": "harbour-pharma"}
+# an article that says what the examples quote, so their quotes need no pasting
+QUOTED = ("Ministers hold health dialogue\n\nMinister of Health Jane Doe held a health dialogue in "
+          "Beijing on Wednesday. A and B signed a memorandum of understanding worth 5 billion RMB, "
+          "and the programme run by A will follow.\n")
+
+
+def uncomment(text: str) -> str:
+    """The records file with every example uncommented as a maintainer does it: below the
+    first list (`roles:`), the leading "# " of each line removed. The header above stays."""
+    lines = text.splitlines(keepends=True)
+    start = lines.index("roles:\n")
+    return "".join(lines[:start] + [line[2:] if line.startswith("# ") else line
+                                    for line in lines[start:]])
+
+
+def _skeleton_uncommented(mini, tmp_path, content: str) -> Path:
+    added = register_source(mini, _text_file(tmp_path, content), source_id="skeleton-trial-2024")
+    path = mini / added.records_file
+    path.write_text(uncomment(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return path
+
+
+def test_uncommented_skeleton_fails_only_where_it_says_must(mini, tmp_path):
+    """Every example of the skeleton, uncommented, is valid YAML and valid records except at
+    the values its comments mark MUST: each error is an unknown id, a quote or an amount the
+    text does not contain, on a line that says MUST; no syntax, schema or `supports` error."""
+    path = _skeleton_uncommented(mini, tmp_path, TEXT)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert sum("MUST" in line for line in lines) >= 10
+    report = validate_project(mini)
+    rel = path.relative_to(mini).as_posix()
+    assert report.errors, "the placeholders must not validate as they are"
+    for issue in report.errors:
+        assert issue.file == rel, (issue.file, issue.message)
+        assert issue.code in MUST_CODES, (issue.code, issue.field, issue.message)
+        assert "MUST" in lines[issue.line - 1], (issue.line, lines[issue.line - 1], issue.message)
+    assert {i.code for i in report.errors} == MUST_CODES
+
+
+def test_uncommented_skeleton_validates_once_the_must_values_are_replaced(mini, tmp_path):
+    """Doing what the MUST comments say (ids of existing records in place of the examples'
+    ids, a text that contains the quotes) leaves a file with no error at all: the examples
+    are otherwise complete records."""
+    import re
+
+    path = _skeleton_uncommented(mini, tmp_path, QUOTED)
+    text = path.read_text(encoding="utf-8")
+    for placeholder, real in PLACEHOLDERS.items():
+        text = re.sub(rf"(?<![\w-]){re.escape(placeholder)}(?![\w-])", real, text)
+    path.write_text(text, encoding="utf-8")
+    report = validate_project(mini)
+    assert report.errors == [], [(i.line, i.code, i.message) for i in report.errors]
+    from pipeline.records import load_records
+
+    ids = set(load_records(mini).records)
+    assert {"jane-doe-minister-of-health", "example-dialogue-2024", "example-mou-2024",
+            "example-programme"} <= ids
