@@ -9,7 +9,7 @@ import pytest
 from rdflib.namespace import DCTERMS, OWL, RDF
 
 from pipeline.link import link_triples, linkset_files, load_entities
-from pipeline.vocab import HC, SCHEMA
+from pipeline.vocab import HC, HCID, SCHEMA
 
 WD = "http://www.wikidata.org/entity/"
 
@@ -53,15 +53,18 @@ def test_no_entity_has_two_exact_qids_and_no_qid_two_entities(published):
 
 
 def test_coverage_floor(project_root, published):
-    """At least 20 entities have an exact Wikidata QID and 30 some external identifier (QID,
-    ROR or ISO code); every country has its ISO 3166-1 code."""
+    """At least 23 entities have an exact Wikidata QID and 38 some external identifier (QID,
+    ROR or ISO code, any match type), persons among them; every country has its ISO 3166-1
+    code. (Issue 14 asks for 30 and 40: the floor is what has been reviewed with a reference.)"""
     entities = load_entities(project_root)
     with_qid = {s for s, props in published.items()
                 if any(str(o).startswith(WD) for o in props[OWL.sameAs])}
     with_any = {s for s, props in published.items()
                 if props[HC.link] or props[SCHEMA.identifier]}
-    assert len(with_qid) >= 20, len(with_qid)
-    assert len(with_any) >= 30, len(with_any)
+    assert len(with_qid) >= 23, len(with_qid)
+    assert len(with_any) >= 38, len(with_any)
+    persons = {str(HCID[p.id]) for p in entities.actors if p.kind == "person"}
+    assert len({str(s) for s in with_qid} & persons) >= 2
     countries = [p for p in entities.places if p.type == "country"]
     coded = {str(s).rsplit("/", 1)[-1] for s, props in published.items()
              if props[SCHEMA.identifier]}
@@ -79,3 +82,13 @@ def test_places_are_in_the_link_set(project_root, tmp_path):
     assert china["iso3166:CN"]["see_also"].startswith("https://www.iso.org/")
     qid = [r for k, r in china.items() if k.startswith("wikidata:")]
     assert qid and qid[0]["see_also"].startswith("https://") and qid[0]["mapping_date"]
+
+
+def test_every_target_two_records_share_is_marked_with_a_reason(project_root):
+    """Where two of our records accept one QID or ROR id (a department and its government, a
+    ministry and its renamed successor), a reviewer has said so with `shared_with:` and a
+    reason, so validation gives no shared-target warning for the real review file."""
+    from pipeline.link_review import check_review_file
+
+    shared = [i for i in check_review_file(project_root) if i.code == "shared-target"]
+    assert shared == [], [(i.line, i.message) for i in shared]
