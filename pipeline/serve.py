@@ -6,6 +6,9 @@ Out: an HTTP server (standard library, threaded) that answers
     prefers (HTML, Turtle, JSON-LD, N-Triples, N-Quads; q-values weighed, ties go to that
     order), `Vary: Accept`, `406` when nothing fits; `301` to the successor for a merged
     record, `410 Gone` with its tombstone page for a withdrawn one, `404` for unknown ids;
+  - `GET`/`HEAD /ontology` (what a client fetches for a term `.../ontology#Term`) and
+    `/topic/<id>` (a topic, or `scheme`): the same negotiation, to `/ontology/index.html`
+    or `/ontology/healthcoop.<ext>`, and to `/topic/<id>.<ext>`; `404` for an unknown topic;
   - any other path: the file under `site/`, with its media type and charset, a strong
     `ETag` and `Last-Modified` (`304` on revalidation), CORS on the machine formats;
   - `/reconcile` and below (GET, HEAD, form-encoded POST, OPTIONS preflight): the
@@ -60,6 +63,8 @@ FILE_TYPES = {
     ".rq": "application/sparql-query; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
     ".gz": "application/gzip",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
 }
 MACHINE = {".ttl", ".jsonld", ".nt", ".nq", ".trig", ".json", ".csv", ".gz"}
 HIDDEN = {".htaccess", "nginx.conf", "status.json"}
@@ -124,6 +129,10 @@ class Site:
         self.entities = set(status.get("entities", []))
         self.gone = dict(status.get("gone", {}))
         self.moved = dict(status.get("moved", {}))
+        # the names under /topic/ that negotiate, and whether /ontology does (older sites:
+        # neither, and those paths are plain files or 404s as before)
+        self.topics = set(status.get("topics", []))
+        self.ontology = bool(status.get("ontology"))
         self._etags: dict[Path, tuple[float, int, str]] = {}
         self._lock = threading.Lock()
 
@@ -233,6 +242,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._bad(head)
         if path.startswith("/id/"):
             return self._entity(path[4:], head)
+        if path == "/ontology" and self.site.ontology:
+            return self._negotiate(head, lambda ext: "/ontology/index.html" if ext == "html"
+                                   else f"/ontology/healthcoop.{ext}")
+        if path.startswith("/topic/") and "." not in path and path.count("/") == 2:
+            return self._topic(path[len("/topic/"):], head)
         target = self.site.file(path)
         if target is None:
             if ".." in path.split("/"):
@@ -312,6 +326,18 @@ class Handler(BaseHTTPRequestHandler):
             return self._answer(HTTPStatus.GONE, body, FILE_TYPES[".html"], head, extra=cors)
         if ident not in self.site.entities:
             return self._not_found(head, extra=cors)
+        return self._negotiate(head, lambda ext: f"/doc/{ident}.{ext}")
+
+    def _topic(self, name: str, head: bool) -> None:
+        """`/topic/<id>` of a concept (or the scheme) that has its page and documents."""
+        if name not in self.site.topics or not ID.fullmatch(name):
+            return self._not_found(head)
+        return self._negotiate(head, lambda ext: f"/topic/{name}.{ext}")
+
+    def _negotiate(self, head: bool, location) -> None:
+        """303 to `location(ext)` for the format `Accept` prefers, or 406; `Vary: Accept`
+        and CORS either way."""
+        cors = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
         ext = negotiate(self.headers.get("Accept"))
         if ext is None:
             body = ("Not acceptable. Available: "
@@ -319,7 +345,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._answer(HTTPStatus.NOT_ACCEPTABLE, body, "text/plain; charset=utf-8",
                                 head, extra=cors)
         return self._answer(HTTPStatus.SEE_OTHER, b"", None, head,
-                            extra={**cors, "Location": f"/doc/{ident}.{ext}"})
+                            extra={**cors, "Location": location(ext)})
 
     def _file(self, path: Path, head: bool) -> None:
         etag = self.site.etag(path)

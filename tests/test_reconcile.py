@@ -76,13 +76,18 @@ def stop(proc) -> None:
 
 
 @pytest.fixture(scope="module")
-def port(tmp_path_factory):
-    """`healthcoop serve` on a release of the repository's data, built into a temporary
-    directory (not the repository's output/)."""
+def release(tmp_path_factory) -> Path:
+    """A release of the repository's data, built into a temporary directory (not the
+    repository's output/)."""
     from pipeline.build import build_release
 
-    release = build_release(ROOT, tmp_path_factory.mktemp("reconcile") / "output",
-                            register=False)
+    return build_release(ROOT, tmp_path_factory.mktemp("reconcile") / "output",
+                         register=False)
+
+
+@pytest.fixture(scope="module")
+def port(release):
+    """`healthcoop serve` on that release."""
     port, proc = start(release)
     try:
         yield port
@@ -436,6 +441,37 @@ def test_cors_preflight(port):
     assert status == 204 and headers.get("access-control-allow-origin") == "*"
     assert "POST" in headers.get("access-control-allow-methods", "")
     assert request(port, "OPTIONS", "/index.html")[0] == 405
+
+
+def test_batch_scores_are_wratio_name_by_name(release):
+    """A batch is scored as one rapidfuzz cdist matrix per type constraint; the answer is
+    what scoring every name on its own with fuzz.WRatio gives: the same entities above
+    the cutoff, each with the score of its best name, in the same order as those scores;
+    a typed query (scored against its type's names only) gets the untyped answer less the
+    entities of other types."""
+    from rapidfuzz import fuzz, utils
+
+    from pipeline.reconcile import CANDIDATE_CUTOFF, load_service, reconcile_batch
+
+    service = load_service(release)
+    labels = sorted(actor_labels())[::4][:22] + ["Mat Hancok", "Departmnt of Helth", "zzzz"]
+    untyped = {f"q{i}": {"query": q, "limit": 100} for i, q in enumerate(labels)}
+    typed = {f"t{i}": {"query": q, "limit": 100, "type": "Person"} for i, q in enumerate(labels)}
+    answer = reconcile_batch(service, {**untyped, **typed})
+    persons = {i for i, e in service.entities.items() if "Person" in e.types}
+    assert persons
+    for i, text in enumerate(labels):
+        processed = utils.default_process(text)
+        want: dict[str, float] = {}
+        for name, (ident, _alias) in zip(service.names, service.owners, strict=True):
+            score = fuzz.WRatio(processed, name, processor=None)
+            if score >= CANDIDATE_CUTOFF:
+                want[ident] = max(want.get(ident, 0.0), score)
+        got = [(c["id"], c["score"]) for c in answer[f"q{i}"]["result"]]
+        assert dict(got) == {k: round(v, 2) for k, v in want.items()}, text
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+        assert [(c["id"], c["score"]) for c in answer[f"t{i}"]["result"]] == [
+            (k, v) for k, v in got if k in persons], text
 
 
 def test_withdrawn_and_merged_records_are_not_candidates(tmp_path):

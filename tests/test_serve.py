@@ -1,6 +1,7 @@
 """`healthcoop serve`, started for real on loopback, against the table of
-tests/tools/conneg.py (the same table nginx and Apache must satisfy), plus what only the
-server itself does: q-values weighed against each other, revalidation, hostile paths."""
+tests/tools/conneg.py and VOCABULARY_TABLE below (the same tables nginx and Apache must
+satisfy, tests/test_serve_static.py), plus what only the server itself does: q-values
+weighed against each other, revalidation, hostile paths."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tools.conneg import (  # noqa: E402
+    BROWSER,
     TABLE,
     check_row,
     hostile_problems,
@@ -29,6 +31,57 @@ from tools.site_release import (  # noqa: E402
 )
 
 SECRET = b"this file is outside the site and must never be served\n"
+TOPIC = "digital-health"  # a concept of ontology/topics.ttl (the mini project's too)
+# /ontology (what a client fetches for a term .../ontology#Term) and /topic/<id> negotiate
+# as /id/<id> does; rows as in tests/tools/conneg.py: (path, method, Accept, status,
+# Location, media type, Vary: Accept expected, CORS expected). Written by hand.
+VOCABULARY_TABLE = [
+    ("/ontology", "GET", None, 303, "/ontology/index.html", None, True, True),
+    ("/ontology", "GET", BROWSER, 303, "/ontology/index.html", None, True, True),
+    ("/ontology", "GET", "text/turtle", 303, "/ontology/healthcoop.ttl", None, True, True),
+    ("/ontology", "HEAD", "text/turtle", 303, "/ontology/healthcoop.ttl", None, True, True),
+    ("/ontology", "GET", "application/ld+json", 303, "/ontology/healthcoop.jsonld", None,
+     True, True),
+    ("/ontology", "GET", "application/n-triples", 303, "/ontology/healthcoop.nt", None,
+     True, True),
+    ("/ontology", "GET", "application/n-quads", 303, "/ontology/healthcoop.nq", None,
+     True, True),
+    ("/ontology", "GET", "text/html;q=0, text/turtle", 303, "/ontology/healthcoop.ttl", None,
+     True, True),
+    ("/ontology", "GET", "application/*", 303, "/ontology/healthcoop.jsonld", None, True,
+     True),
+    ("/ontology", "GET", "image/png", 406, None, None, True, True),
+    ("/ontology/index.html", "GET", None, 200, None, "text/html", False, False),
+    ("/ontology/healthcoop.ttl", "GET", None, 200, None, "text/turtle", False, True),
+    ("/ontology/healthcoop.jsonld", "GET", None, 200, None, "application/ld+json", False,
+     True),
+    ("/ontology/healthcoop.nt", "GET", None, 200, None, "application/n-triples", False, True),
+    ("/ontology/healthcoop.nq", "GET", None, 200, None, "application/n-quads", False, True),
+    (f"/topic/{TOPIC}", "GET", None, 303, f"/topic/{TOPIC}.html", None, True, True),
+    (f"/topic/{TOPIC}", "GET", BROWSER, 303, f"/topic/{TOPIC}.html", None, True, True),
+    (f"/topic/{TOPIC}", "GET", "*/*", 303, f"/topic/{TOPIC}.html", None, True, True),
+    (f"/topic/{TOPIC}", "GET", "text/turtle", 303, f"/topic/{TOPIC}.ttl", None, True, True),
+    (f"/topic/{TOPIC}", "HEAD", "application/ld+json", 303, f"/topic/{TOPIC}.jsonld", None,
+     True, True),
+    (f"/topic/{TOPIC}", "GET", "application/n-triples", 303, f"/topic/{TOPIC}.nt", None,
+     True, True),
+    (f"/topic/{TOPIC}", "GET", "application/n-quads", 303, f"/topic/{TOPIC}.nq", None,
+     True, True),
+    (f"/topic/{TOPIC}", "GET", "text/turtle;q=0.9, application/rdf+xml", 303,
+     f"/topic/{TOPIC}.ttl", None, True, True),
+    (f"/topic/{TOPIC}", "GET", "text/turtle;q=0", 406, None, None, True, True),
+    (f"/topic/{TOPIC}", "GET", "nonsense, ;;;", 406, None, None, True, True),
+    ("/topic/scheme", "GET", None, 303, "/topic/scheme.html", None, True, True),
+    ("/topic/scheme", "GET", "text/turtle", 303, "/topic/scheme.ttl", None, True, True),
+    ("/topic/no-such-topic", "GET", "text/turtle", 404, None, "text/html", False, False),
+    (f"/topic/{TOPIC}.html", "GET", None, 200, None, "text/html", False, False),
+    (f"/topic/{TOPIC}.ttl", "GET", None, 200, None, "text/turtle", False, True),
+    (f"/topic/{TOPIC}.jsonld", "GET", None, 200, None, "application/ld+json", False, True),
+    (f"/topic/{TOPIC}.nt", "GET", None, 200, None, "application/n-triples", False, True),
+    (f"/topic/{TOPIC}.nq", "GET", None, 200, None, "application/n-quads", False, True),
+    ("/topic/scheme.html", "GET", None, 200, None, "text/html", False, False),
+    ("/topic/scheme.ttl", "GET", None, 200, None, "text/turtle", False, True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +104,37 @@ def test_table(port, row):
     """Status, Location, media type and charset, Vary, CORS and caching headers of every
     row, and the body parses as the format it claims."""
     assert check_row(port, row) == []
+
+
+@pytest.mark.parametrize("row", VOCABULARY_TABLE, ids=lambda r: f"{r[1]} {r[0]} {r[2]}")
+def test_vocabulary_table(port, row):
+    """/ontology and /topic/<id> negotiate like /id/<id>: status, Location, media type and
+    charset, Vary, CORS and validators of every row; bodies parse as they claim."""
+    assert check_row(port, row) == []
+
+
+@pytest.mark.parametrize("accept, ext", [
+    ("text/turtle;q=0.5, application/ld+json", "jsonld"),
+    ("text/html;q=0, */*", "ttl"),
+    ("application/n-triples;q=0.8, text/turtle;q=0.7, text/html;q=0.1", "nt"),
+])
+def test_q_values_are_weighed_for_the_vocabularies(port, accept, ext):
+    """The same q-value logic as /id/<id> (pipeline.serve.negotiate) at /ontology and
+    /topic/<id>."""
+    assert request(port, "GET", "/ontology", {"Accept": accept})[1].get("location") == \
+        f"/ontology/healthcoop.{ext}"
+    assert request(port, "GET", f"/topic/{TOPIC}", {"Accept": accept})[1].get(
+        "location") == f"/topic/{TOPIC}.{ext}"
+
+
+@pytest.mark.parametrize("path", ["/topic/", "/topic/Digital-Health", "/topic/%00",
+                                  "/topic/..%2f..%2foutside.txt", "/topic/digital-health/",
+                                  "/ontology/..%2f..%2foutside.txt", "/topic/" + "a" * 3000])
+def test_odd_vocabulary_paths_are_4xx(port, path):
+    """Paths near /ontology and /topic/<id> that are not a negotiable name: a 4xx, never a
+    redirect, a file from outside the site or a traceback."""
+    status, _, body = request(port, "GET", path, {"Accept": "text/turtle"})
+    assert 400 <= status < 500 and SECRET not in body and b"Traceback" not in body
 
 
 @pytest.mark.parametrize("accept, ext", [

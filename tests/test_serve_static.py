@@ -1,6 +1,8 @@
 """The generated deployment rules (site/nginx.conf, site/.htaccess) in real nginx and real
 Apache httpd give the answers `healthcoop serve` gives: the table of tests/tools/conneg.py
-(q-values weighed against each other are the server's alone, see pipeline/site/rules.py)."""
+for /id/<id> and the documents, and tests/test_serve.py's VOCABULARY_TABLE for /ontology
+and /topic/<id> (q-values weighed against each other are the server's alone, see
+pipeline/site/rules.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from test_serve import VOCABULARY_TABLE  # noqa: E402
 from tools.conneg import TABLE, check_row, hostile_problems  # noqa: E402
 from tools.external import need  # noqa: E402
 from tools.site_release import build_site_release  # noqa: E402
@@ -50,6 +53,18 @@ def test_nginx_answers_as_serve(nginx, row):
 @pytest.mark.parametrize("row", TABLE, ids=lambda r: f"{r[1]} {r[0]} {r[2]}")
 def test_apache_answers_as_serve(apache, row):
     """Apache httpd with site/.htaccess: same answers."""
+    assert check_row(apache, row) == []
+
+
+@pytest.mark.parametrize("row", VOCABULARY_TABLE, ids=lambda r: f"{r[1]} {r[0]} {r[2]}")
+def test_nginx_vocabularies_answer_as_serve(nginx, row):
+    """nginx: /ontology and /topic/<id> negotiate as `healthcoop serve` does."""
+    assert check_row(nginx, row) == []
+
+
+@pytest.mark.parametrize("row", VOCABULARY_TABLE, ids=lambda r: f"{r[1]} {r[0]} {r[2]}")
+def test_apache_vocabularies_answer_as_serve(apache, row):
+    """Apache httpd: /ontology and /topic/<id> negotiate as `healthcoop serve` does."""
     assert check_row(apache, row) == []
 
 

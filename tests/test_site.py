@@ -48,8 +48,10 @@ class Links(HTMLParser):
 
 
 def crawl(site: Path) -> list[str]:
-    """Follow every relative link from index.html; return what does not resolve (a missing
-    file, or a #fragment the target page does not hold)."""
+    """Follow every relative link from index.html, into pages and pictures (.svg files,
+    whose links are relative to themselves); return what does not resolve (a missing
+    file, or a #fragment the target page does not hold), and every entity page and
+    picture file that no link reaches."""
     broken, seen, todo, ids = [], set(), [site / "index.html"], {}
     links_of = {}
     while todo:
@@ -69,7 +71,7 @@ def crawl(site: Path) -> list[str]:
             target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
             if not target.is_relative_to(site.resolve()) or not target.is_file():
                 broken.append(f"{page.relative_to(site)} -> {link}")
-            elif target.suffix == ".html":
+            elif target.suffix in (".html", ".svg"):
                 todo.append(target)
     for page, links in links_of.items():
         for link in links:
@@ -78,14 +80,18 @@ def crawl(site: Path) -> list[str]:
                 target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
                 if target in ids and parts.fragment not in ids[target]:
                     broken.append(f"{page.relative_to(site)} -> {link} (no such id)")
+    unreached = [*(site / "doc").glob("*.html"), *site.rglob("*.svg")]
     return broken + [f"never reached: {p.relative_to(site)}"
-                     for p in sorted((site / "doc").glob("*.html")) if p.resolve() not in seen]
+                     for p in sorted(unreached) if p.resolve() not in seen]
 
 
 def test_every_link_resolves_and_every_page_is_reached(mini_release):
     """Crawl from the dataset page: every link (files and #fragments) resolves inside the
-    site, and every entity page is reachable."""
-    assert crawl(mini_release / "site") == []
+    site, including those to and inside the standalone pictures (.svg), and every entity
+    page and picture file is reachable."""
+    site = mini_release / "site"
+    assert len(list(site.rglob("*.svg"))) >= 3  # the crawl has pictures to reach
+    assert crawl(site) == []
 
 
 def test_every_page_is_well_formed_html(mini_release):

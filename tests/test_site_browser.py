@@ -1,9 +1,9 @@
 """The site in a real browser: headless Chromium (Debian's chromium and chromium-driver,
 installed by .ci/install-tools) driven by Selenium, against a real `healthcoop serve` on
 loopback. Pages load without console errors, show their statements and quotes, the index
-filter narrows the list, nothing scrolls sideways at 375 px, and a hostile label stays
-text: no script of it runs. Screenshots are kept as artefacts (in $HEALTHCOOP_SCREENSHOTS
-if set, else in pytest's temporary directory)."""
+filter narrows the list, nothing scrolls sideways at 375 px, the picture files open on
+their own, and a hostile label stays text: no script of it runs. Screenshots are kept as
+artefacts (in $HEALTHCOOP_SCREENSHOTS if set, else in pytest's temporary directory)."""
 
 from __future__ import annotations
 
@@ -141,6 +141,30 @@ def test_overview_pictures_are_drawn(driver, base_url, shots):
     for svg in pictures:
         assert svg.size["width"] > 200 and svg.size["height"] > 50
         assert svg.get_attribute("role") == "img"
+
+
+@pytest.mark.parametrize("path", ["/pictures/timeline.svg", "/pictures/network.svg",
+                                  f"/doc/{LIVE}.svg", f"/doc/{HOSTILE_ID}.svg"])
+def test_standalone_pictures_open_on_their_own(driver, base_url, shots, path):
+    """Each picture file, opened by itself (as after "Download this picture"), is an SVG
+    document the browser draws without a console error, titled by its <title>; the
+    hostile label in harbour-pharma's neighbourhood is text there too: no script runs."""
+    from selenium.common.exceptions import NoAlertPresentException
+
+    name = "svg-" + path.strip("/").replace("/", "-").removesuffix(".svg")
+    assert load(driver, base_url + path, shots, name) == []
+    root = driver.execute_script("var r = document.documentElement; "
+                                 "return [r.namespaceURI, r.localName, "
+                                 "r.getBoundingClientRect().width];")
+    assert root[:2] == ["http://www.w3.org/2000/svg", "svg"] and root[2] > 100
+    assert driver.execute_script("return document.querySelector('title').textContent")
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 - raises when no alert is open
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+    assert driver.execute_script("return document.getElementsByTagName('script').length") == 0
+    if HOSTILE_ID in path:
+        assert "Harbour Pharma </script><script>" in driver.execute_script(
+            "return document.documentElement.textContent")
 
 
 def test_tombstone_at_the_id(driver, base_url, shots):

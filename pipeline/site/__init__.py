@@ -6,13 +6,16 @@ In:  a release directory being written (the build's staging directory, after `pu
 Out: `site/doc/<id>.html` (the entity page; a tombstone for a withdrawn record) and
      `site/doc/<id>.ttl|.jsonld|.nt|.nq` per entity, `site/kind/*.html` (an index per kind,
      filtered in the browser, paginated), `site/ontology/index.html` (every ontology term
-     at the anchor of its IRI's fragment), `site/topic/<id>.html` per topic and
-     `site/topic/scheme.html` (terms.py), `site/pictures.html` (timeline and agreement
-     network as static SVG; each entity page has its neighbourhood, pictures.py),
-     `site/index.html` (the dataset page with the
-     downloads in `site/download/`), `site/404.html`, `site/status.json` (withdrawn and
-     merged ids, read by `healthcoop serve`) and the deployment rules `site/.htaccess` and
-     `site/nginx.conf` that make `/id/<id>` answer as `healthcoop serve` does.
+     at the anchor of its IRI's fragment) with `site/ontology/healthcoop.ttl|.jsonld|.nt|
+     .nq`, `site/topic/<id>.html` and `.ttl|.jsonld|.nt|.nq` per topic and
+     `site/topic/scheme.*` for the scheme (terms.py, documents.py), `site/pictures.html`
+     (timeline and agreement network as static SVG; each entity page has its
+     neighbourhood, pictures.py), each picture also as a file (`site/pictures/*.svg`,
+     `site/doc/<id>.svg`), `site/index.html` (the dataset page with the downloads in
+     `site/download/`), `site/404.html`, `site/status.json` (withdrawn and merged ids and
+     the negotiated topic names, read by `healthcoop serve`) and the deployment rules
+     `site/.htaccess` and `site/nginx.conf` that make `/id/<id>`, `/ontology` and
+     `/topic/<id>` answer as `healthcoop serve` does.
 
 Entry function: `write_site(release, root)`. One pass over the sorted dump builds the
 indexes (model.py), then each entity is written in turn: linear in the size of the release.
@@ -27,9 +30,10 @@ import shutil
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
-from .documents import entity_documents
+from .documents import entity_documents, vocabulary_documents
 from .model import ID_PATTERN, load_site_data
 from .pages import PAGE_SIZE, Pages
+from .pictures import standalone
 from .rules import apache_rules, nginx_rules
 
 SITE_DIR = "site"
@@ -49,25 +53,38 @@ def write_site(release: Path, root: Path, *, page_size: int = PAGE_SIZE) -> Path
             continue
         for ext, body in entity_documents(ident, data).items():
             _write(site, f"doc/{ident}.{ext}", body)
-        _write(site, f"doc/{ident}.html", pages.entity(ident).encode("utf-8"))
+        picture = pages.neighbourhood(ident)
+        if picture:
+            _write(site, f"doc/{ident}.svg", standalone(picture))
+        _write(site, f"doc/{ident}.html", pages.entity(ident, picture).encode("utf-8"))
         written.append(ident)
     for rel, text in pages.kind_pages():
         _write(site, rel, text.encode("utf-8"))
     for rel, text in pages.topic_pages():
         _write(site, rel, text.encode("utf-8"))
+    topics = {iri: t.ident for iri, t in pages.vocab.topics.items()}
+    vocabulary = vocabulary_documents(release, topics)
+    for rel, body in sorted(vocabulary.items()):
+        _write(site, rel, body)
     _write(site, "ontology/index.html", pages.ontology_page().encode("utf-8"))
     _write(site, "pictures.html", pages.pictures_page().encode("utf-8"))
+    for rel, body in sorted(pages.picture_files().items()):
+        _write(site, rel, body)
     _write(site, "index.html", pages.dataset(_downloads(release, site)).encode("utf-8"))
     _write(site, "404.html", pages.not_found().encode("utf-8"))
     _write(site, "style.css", pages.stylesheet().encode("utf-8"))
     _write(site, "favicon.ico", favicon())
     gone = {i: r for i, r in sorted(data.deprecated.items()) if i not in data.replaced_by}
     moved = dict(sorted(data.replaced_by.items()))
-    status = {"entities": written, "gone": gone, "moved": moved}
+    ontology = "ontology/healthcoop.ttl" in vocabulary
+    # the names under /topic/ that negotiate: every concept with its page, and the scheme
+    negotiated = sorted(t for t in [*topics.values(), "scheme"] if f"topic/{t}.ttl" in vocabulary)
+    status = {"entities": written, "gone": gone, "moved": moved, "ontology": ontology,
+              "topics": negotiated}
     _write(site, "status.json",
            (json.dumps(status, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
-    _write(site, ".htaccess", apache_rules(gone, moved).encode("utf-8"))
-    _write(site, "nginx.conf", nginx_rules(gone, moved).encode("utf-8"))
+    _write(site, ".htaccess", apache_rules(gone, moved, ontology).encode("utf-8"))
+    _write(site, "nginx.conf", nginx_rules(gone, moved, ontology=ontology).encode("utf-8"))
     return site
 
 

@@ -75,6 +75,7 @@ INVERSE_PHRASES = {
     DCT + "publisher": "publisher of",
 }
 SAFE_SCHEMES = ("https://", "http://")
+DRAW = object()  # Pages.entity: draw the neighbourhood picture
 
 
 def environment() -> Environment:
@@ -141,7 +142,9 @@ class Pages:
         return {"text": label or iri, "href": None, "lang": None, "external": False}
 
     # --- entity pages -----------------------------------------------------------------
-    def entity(self, ident: str) -> str:
+    def entity(self, ident: str, picture=DRAW) -> str:
+        """The page of `ident`; `picture`: its neighbourhood SVG when the caller has drawn
+        it already (write_site, which also writes it to doc/<id>.svg), else drawn here."""
         data = self.data
         iri = HCID + ident
         own: list[tuple[str, object]] = []
@@ -201,7 +204,7 @@ class Pages:
                                      "href": self.href(successor), "id": successor},
             source_text=self._source_text(ident, own) if kind == "sources" else None,
             jsonld=script_safe(jsonld_document(triples)),
-            neighbourhood=self.neighbourhood(ident),
+            neighbourhood=self.neighbourhood(ident) if picture is DRAW else picture,
             sparql=sparql_example(iri),
         )
 
@@ -216,14 +219,25 @@ class Pages:
         return pictures.neighbourhood(self.data, ident, links, self.href)
 
     # --- pictures, ontology and topic pages --------------------------------------------
-    def pictures_page(self) -> str:
+    def overview_pictures(self, base: str) -> tuple[list[dict], object, object]:
+        """(dated items, timeline SVG, network SVG), their links relative to `base`."""
         def href(ident: str) -> str | None:
-            return f"doc/{ident}.html" if ident in self.data.quads else None
+            return f"{base}doc/{ident}.html" if ident in self.data.quads else None
 
         items = pictures.dated_items(self.data)
+        return items, pictures.timeline(items, href), pictures.network(self.data, href)
+
+    def picture_files(self) -> dict[str, bytes]:
+        """`pictures/timeline.svg` and `pictures/network.svg` (those that have something to
+        show), as files of their own: their links lead from pictures/ to doc/."""
+        _, timeline, network = self.overview_pictures("../")
+        return {f"pictures/{name}.svg": pictures.standalone(svg)
+                for name, svg in (("timeline", timeline), ("network", network)) if svg}
+
+    def pictures_page(self) -> str:
+        items, timeline, network = self.overview_pictures("")
         return self.env.get_template("pictures.html").render(
-            base="", meta=self.meta, timeline=pictures.timeline(items, href), items=items,
-            network=pictures.network(self.data, href),
+            base="", meta=self.meta, timeline=timeline, items=items, network=network,
             pairs=pictures.network_pairs(self.data))
 
     def _term_value(self, iri: str) -> dict:

@@ -8,6 +8,10 @@ Out: SVG text (to inline in a page) for
        (hc:country, or the place itself when a country is a party);
      - `neighbourhood`: one entity and what it links to and what links to it.
 
+Each picture is also written as a file of its own (`standalone`: the same SVG with an XML
+declaration): `pictures/timeline.svg`, `pictures/network.svg` and `doc/<id>.svg`, each
+linked from its page ("download this picture"); its links are relative to that file.
+
 Layout by networkx (spring layout with a fixed seed for the network, shell layout for a
 neighbourhood); coordinates rounded to 0.1, so two builds give the same bytes. Every label
 is escaped (labels are data, not markup) and every picture has a <title> and <desc> that
@@ -42,6 +46,12 @@ PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#9c755f", "#7
 OTHER = "#555555"  # countries beyond the palette
 UNKNOWN = "#bab0ac"  # no country recorded
 KIND_COLOURS = {"events": "#4e79a7", "agreements": "#e15759"}
+
+
+def standalone(svg: Markup) -> bytes:
+    """The bytes of a picture as a file of its own: an XML declaration, then the SVG (its
+    text escaped as XML too: markupsafe writes only `&amp; &lt; &gt; &#34; &#39;`)."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + str(svg) + "\n").encode("utf-8")
 
 
 def short(text: str, limit: int) -> str:
