@@ -478,9 +478,10 @@ def _qid_key(target: str) -> tuple[int, str]:
 
 # --- outputs for the build ----------------------------------------------------------------------
 
-def _accepted(root: Path) -> tuple[list[dict], Entities]:
-    """(entries, entities), after checking the file; errors stop publication."""
-    entities = load_entities(root)
+def _accepted(root: Path, records=None) -> tuple[list[dict], Entities]:
+    """(entries, entities), after checking the file; errors stop publication. `records`: the
+    project's RecordSet if already read."""
+    entities = load_entities(root, records)
     issues = check_review_file(root, entities)
     errors = [i for i in issues if i.severity == Severity.ERROR]
     if errors:
@@ -504,11 +505,11 @@ def _pycountry_page(release: str) -> URIRef | None:
     return URIRef(f"https://pypi.org/project/pycountry/{found.group(1)}/") if found else None
 
 
-def link_triples(root: Path) -> Iterator[Triple]:
+def link_triples(root: Path, records=None) -> Iterator[Triple]:
     """Accepted links as triples on the actor and place IRIs, each with a reified reference
     node: Wikidata (owl:sameAs or a SKOS match), ROR (hc:rorId, or a SKOS match when not the
     same body) and ISO 3166-1 codes (schema:identifier, a schema:PropertyValue)."""
-    entries, _ = _accepted(root)
+    entries, _ = _accepted(root, records)
     for entry in entries:
         subject = HCID[entry_id(entry)]
         for cand in _accepted_candidates(entry):
@@ -573,10 +574,10 @@ _ZH_TAGS = {"zh": "zh", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant", "zh-cn": "zh
             "zh-hk": "zh-HK", "zh-tw": "zh-TW"}
 
 
-def enrichment_triples(root: Path) -> Iterator[Triple]:
+def enrichment_triples(root: Path, records=None) -> Iterator[Triple]:
     """Chinese and English labels from Wikidata for accepted links, as `skos:altLabel`, plus
     provenance about the graph (ENRICHMENT_GRAPH) that the build puts them in."""
-    entries, _ = _accepted(root)
+    entries, _ = _accepted(root, records)
     sources: list[URIRef] = []
     for entry in entries:
         subject = HCID[entry_id(entry)]
@@ -630,11 +631,11 @@ def _tsv_cell(value: str) -> str:
                    else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
-def linkset_files(root: Path, out_dir: Path) -> list[Path]:
+def linkset_files(root: Path, out_dir: Path, records=None) -> list[Path]:
     """Write the link set (every decision, accepted and rejected, about an actor or a place,
     and the entities left without a Wikidata link) as SSSOM TSV with its YAML metadata
-    header; same input, same bytes."""
-    entries, entities = _accepted(root)
+    header; same input, same bytes. `records`: the project's RecordSet if already read."""
+    entries, entities = _accepted(root, records)
     meta = _dataset_meta(root)
     rows = []
     has_qid = set()

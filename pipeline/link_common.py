@@ -151,12 +151,14 @@ def country_code(name: str) -> str | None:
     return _CODE_BY_NAME.get(normalise(name.replace("-", " ")))
 
 
-def load_entities(root: Path) -> Entities:
+def load_entities(root: Path, records=None) -> Entities:
     """Persons, organisations and places from the records, sorted by id (tombstones left
-    out), and the ids of records that failed their schema."""
+    out), and the ids of records that failed their schema. `records`: the project's
+    RecordSet when the caller has already read it (the records are then not read again)."""
     from .records import Organisation, Person, Place, Role, load_records
 
-    records = load_records(root, IssueList())
+    if records is None:
+        records = load_records(root, IssueList())
     places = {p.id: p for p in records.of(Place)}
     organisations = {o.id: o for o in records.of(Organisation)}
     roles: dict[str, list[str]] = {}
