@@ -32,8 +32,7 @@ from wikidata_server import FIXTURES, FakeClock, body, fake_gzip, raw, running, 
 from pipeline.cli import main
 from pipeline.diff import MAX_DUMP_BYTES, write_changes
 from pipeline.errors import HealthcoopError
-from pipeline.terminal import unsafe_character
-from pipeline.wikidata import (
+from pipeline.link.client import (
     QID_PATTERN,
     ResponseCache,
     RetryPolicy,
@@ -43,6 +42,7 @@ from pipeline.wikidata import (
     entity_description,
     entity_labels,
 )
+from pipeline.terminal import unsafe_character
 
 ROOT = Path(__file__).resolve().parent.parent
 V1 = ROOT / "tests" / "fixtures" / "releases" / "v1"

@@ -315,7 +315,7 @@ def test_wikidata_unavailable_keeps_decisions_and_reports(wikidata_server, tmp_p
     (decisions kept) and reports the actors it could not look up as errors."""
     from wikidata_server import status
 
-    from pipeline.wikidata import RetryPolicy
+    from pipeline.link.client import RetryPolicy
 
     root = make_project(tmp_path)
     wikidata_server.script(*[status(500)] * 3)
@@ -658,7 +658,7 @@ def test_control_characters_from_wikidata_are_refused(tmp_path, monkeypatch):
     a tab and an escape sequence never reach the review file (the evidence says why; the
     usable Chinese label stands in), and a hand-edited enrichment label holding one is a
     located error that stops publication."""
-    import pipeline.link as link
+    import pipeline.link.run as link
 
     raw = json.loads((FIXTURES / "wikidata" / "entities.json").read_text("utf-8"))
     entity = raw.get("Q900081") or raw["entities"]["Q900081"]

@@ -88,7 +88,7 @@ def test_every_target_two_records_share_is_marked_with_a_reason(project_root):
     """Where two of our records accept one QID or ROR id (a department and its government, a
     ministry and its renamed successor), a reviewer has said so with `shared_with:` and a
     reason, so validation gives no shared-target warning for the real review file."""
-    from pipeline.link_review import check_review_file
+    from pipeline.link.review_file import check_review_file
 
     shared = [i for i in check_review_file(project_root) if i.code == "shared-target"]
     assert shared == [], [(i.line, i.message) for i in shared]

@@ -33,8 +33,7 @@ from wikidata_server import (
 )
 
 from pipeline.errors import EnvironmentProblem
-from pipeline.load import http_request, watched_session
-from pipeline.wikidata import (
+from pipeline.link.client import (
     MAXLAG,
     OfflineMiss,
     ResponseCache,
@@ -47,6 +46,7 @@ from pipeline.wikidata import (
     entity_labels,
     user_agent,
 )
+from pipeline.load import http_request, watched_session
 
 UA = "healthcoop-linker-test/0.1 (https://example.org/healthcoop-tests) python-requests"
 

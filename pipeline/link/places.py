@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .link_common import Actor, normalise
+from .common import Actor, normalise
 
 ISO_PAGE = "https://www.iso.org/obp/ui/#iso:code:3166:"
 ISO_AGENCY = "https://www.iso.org/iso-3166-country-codes.html"

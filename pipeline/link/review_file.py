@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
-from .errors import Issue, IssueList, Severity
-from .link_common import (
+from ..errors import Issue, IssueList, Severity
+from ..yamlfile import YamlDocument, dotted, load_yaml
+from .common import (
     DATE_PATTERN,
     DECISIONS,
     ID_PATTERN,
@@ -34,7 +35,6 @@ from .link_common import (
     load_entities,
     target_kind,
 )
-from .yamlfile import YamlDocument, dotted, load_yaml
 
 ENTRY_KEYS = ("actor", "place", "label", "kind", "type", "country", "status", "status_note",
               "candidates")

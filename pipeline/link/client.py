@@ -59,9 +59,9 @@ from typing import Any
 
 import requests
 
-from . import __version__
-from .errors import EnvironmentProblem
-from .load import (
+from .. import __version__
+from ..errors import EnvironmentProblem
+from ..load import (
     TRANSPORT_ERRORS,
     DeadlineExceeded,
     check_http_url,
@@ -69,7 +69,7 @@ from .load import (
     split_timeout,
     watched_session,
 )
-from .terminal import terminal_safe, unsafe_character
+from ..terminal import terminal_safe, unsafe_character
 
 DEFAULT_ENDPOINT = "https://www.wikidata.org/w/api.php"
 DEFAULT_CONTACT = "https://w3id.org/healthcoop/"

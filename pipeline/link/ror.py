@@ -30,8 +30,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from .errors import EnvironmentProblem
-from .link_common import (
+from ..errors import EnvironmentProblem
+from .client import QID_PATTERN
+from .common import (
     _ROR_TYPES,
     AUTO_REVIEWER,
     PROPOSE_AT,
@@ -49,7 +50,6 @@ from .link_common import (
     name_similarity,
     normalise,
 )
-from .wikidata import QID_PATTERN
 
 ROR_FUZZY_CUTOFF = 97     # rapidfuzz ratio of folded names for a "spelling" match
 ROR_MAX_CANDIDATES = 3
@@ -81,7 +81,7 @@ _PLACE_WORDS_MAX = 8
 def _country_phrases() -> dict[tuple[str, ...], str]:
     import pycountry
 
-    from .link_common import _COUNTRY_NAMES
+    from .common import _COUNTRY_NAMES
 
     phrases: dict[tuple[str, ...], str] = {}
     for country in pycountry.countries:

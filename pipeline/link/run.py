@@ -37,9 +37,29 @@ from rapidfuzz import fuzz
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
-from .errors import InvalidData, IssueList, Severity
-from .link_common import _PART_OF_COUNTRY as _PART_OF_COUNTRY
-from .link_common import (  # noqa: F401 - re-exported: `from pipeline.link import ...`
+from ..errors import InvalidData, IssueList, Severity
+from ..vocab import HC, HCID, WD
+from ..yamlfile import load_yaml
+from .client import (
+    DEFAULT_CONTACT,
+    DEFAULT_ENDPOINT,
+    QID_PATTERN,
+    Clock,
+    EntityResult,
+    OfflineMiss,
+    ResponseCache,
+    RetryPolicy,
+    WikidataClient,
+    WikidataUnavailable,
+    check_user_agent,
+    claim_values,
+    entity_aliases,
+    entity_description,
+    entity_labels,
+    user_agent,
+)
+from .common import _PART_OF_COUNTRY as _PART_OF_COUNTRY
+from .common import (  # noqa: F401 - re-exported: `from pipeline.link import ...`
     AMBIGUITY_MARGIN,
     AUTO_REVIEWER,
     DATE_PATTERN,
@@ -74,8 +94,8 @@ from .link_common import (  # noqa: F401 - re-exported: `from pipeline.link impo
     target_kind,
     terminal_safe,
 )
-from .link_places import ISO_AGENCY, ISO_PAGE, ISO_PROPERTY, iso_candidates
-from .link_review import (  # noqa: F401 - re-exported
+from .places import ISO_AGENCY, ISO_PAGE, ISO_PROPERTY, iso_candidates
+from .review_file import (  # noqa: F401 - re-exported
     CANDIDATE_KEYS,
     ENTRY_KEYS,
     HUMAN_KEYS,
@@ -90,7 +110,7 @@ from .link_review import (  # noqa: F401 - re-exported
     render_review,
     structure_issues,
 )
-from .link_ror import (  # noqa: F401 - re-exported
+from .ror import (  # noqa: F401 - re-exported
     ROR_FUZZY_CUTOFF,
     ROR_MAX_CANDIDATES,
     RorIndex,
@@ -103,26 +123,6 @@ from .link_ror import (  # noqa: F401 - re-exported
     select_records,
     write_subset,
 )
-from .vocab import HC, HCID, WD
-from .wikidata import (
-    DEFAULT_CONTACT,
-    DEFAULT_ENDPOINT,
-    QID_PATTERN,
-    Clock,
-    EntityResult,
-    OfflineMiss,
-    ResponseCache,
-    RetryPolicy,
-    WikidataClient,
-    WikidataUnavailable,
-    check_user_agent,
-    claim_values,
-    entity_aliases,
-    entity_description,
-    entity_labels,
-    user_agent,
-)
-from .yamlfile import load_yaml
 
 SSSOM_FILE = "links.sssom.tsv"
 ENRICHMENT_GRAPH = URIRef("https://w3id.org/healthcoop/graph/wikidata-labels")
@@ -549,7 +549,7 @@ def link_triples(root: Path, records=None) -> Iterator[Triple]:
 
 def _iso_triples(subject: URIRef, cand: dict) -> Iterator[Triple]:
     """An ISO 3166-1 code: `schema:identifier` with its reference, release and review."""
-    from .vocab import SCHEMA
+    from ..vocab import SCHEMA
 
     code = cand["target"].split(":", 1)[1]
     node = URIRef(f"{subject}#iso-3166-1")
@@ -862,7 +862,7 @@ class LinkSummary:
 def run_link(root: Path, options: LinkOptions | None = None) -> LinkSummary:
     """`healthcoop link`: propose links, keep decisions, check merges, write the review file
     (an unchanged file is left untouched, so an offline run in a fresh clone changes nothing)."""
-    from .link_review import _Checker
+    from .review_file import _Checker
 
     options = options or LinkOptions()
     root = root.resolve()
