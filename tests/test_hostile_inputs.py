@@ -32,9 +32,9 @@ from wikidata_server import FIXTURES, FakeClock, body, fake_gzip, raw, running, 
 from pipeline.cli import main
 from pipeline.diff import MAX_DUMP_BYTES, write_changes
 from pipeline.errors import HealthcoopError
+from pipeline.link.cache import ResponseCache
 from pipeline.link.client import (
     QID_PATTERN,
-    ResponseCache,
     RetryPolicy,
     WikidataClient,
     claim_values,

@@ -25,18 +25,16 @@ from wikidata_server import FakeClock, running
 from pipeline.errors import InvalidData, Severity
 from pipeline.link import (
     ENRICHMENT_GRAPH,
-    REVIEW_FILE,
-    ROR_SUBSET,
-    SSSOM_COLUMNS,
     LinkOptions,
     check_review_file,
     enrichment_triples,
     link_triples,
     linkset_files,
-    name_similarity,
+    load_entities,
     run_link,
-    terminal_safe,
 )
+from pipeline.link.common import REVIEW_FILE, ROR_SUBSET, name_similarity, terminal_safe
+from pipeline.link.linkset import SSSOM_COLUMNS
 from pipeline.vocab import HC, HCID, WD
 
 UA = "healthcoop-linker-test/0.1 (https://example.org/healthcoop-tests) python-requests"
@@ -658,23 +656,25 @@ def test_control_characters_from_wikidata_are_refused(tmp_path, monkeypatch):
     a tab and an escape sequence never reach the review file (the evidence says why; the
     usable Chinese label stands in), and a hand-edited enrichment label holding one is a
     located error that stops publication."""
-    import pipeline.link.run as link
+    import pipeline.link.candidates as candidates
+    from pipeline.link.client import EntityResult
+    from pipeline.link.review_file import render_review
 
     raw = json.loads((FIXTURES / "wikidata" / "entities.json").read_text("utf-8"))
     entity = raw.get("Q900081") or raw["entities"]["Q900081"]
-    monkeypatch.setattr(link, "entity_labels",
+    monkeypatch.setattr(candidates, "entity_labels",
                         lambda e: {k: v["value"] for k, v in e["labels"].items()})
-    monkeypatch.setattr(link, "entity_description",
+    monkeypatch.setattr(candidates, "entity_description",
                         lambda e, lang="en": e["descriptions"][lang]["value"])
-    monkeypatch.setattr(link, "entity_aliases", lambda e: [("en", "Evil Clinic")])
+    monkeypatch.setattr(candidates, "entity_aliases", lambda e: [("en", "Evil Clinic")])
     root = make_project(tmp_path)
-    actor = {a.id: a for a in link.load_entities(root).actors}["evil-clinic"]
-    res = link.EntityResult("Q900081", "found", "Q900081", entity, "2026-11-23T00:00:00Z")
-    cand = link._score_entity(actor, res, _Resolver(), ["search"], "2026-11-23")
+    actor = {a.id: a for a in load_entities(root).actors}["evil-clinic"]
+    res = EntityResult("Q900081", "found", "Q900081", entity, "2026-11-23T00:00:00Z")
+    cand = candidates._score_entity(actor, res, _Resolver(), ["search"], "2026-11-23")
     assert cand["label"] == "邪恶<script>诊所" and cand["description"] == ""
     assert any("English label refused" in e for e in cand["evidence"])
     assert any("description refused" in e for e in cand["evidence"])
-    text = link.render_review([{"actor": "evil-clinic", "candidates": [cand]}])
+    text = render_review([{"actor": "evil-clinic", "candidates": [cand]}])
     assert not any(ch in text for ch in "\x1b\t") and "\\n" not in text
     write_review(root, """\
         links:
@@ -738,7 +738,7 @@ def test_wikidata_text_is_escaped_wherever_it_goes(tmp_path):
     description = 'says "hello"\nthen\tleaves\x1b[31m'
     shown = terminal_safe(description)
     assert "\x1b" not in shown and "\n" not in shown and "\\x1b" in shown
-    from pipeline.link import LinkSummary
+    from pipeline.link.run import LinkSummary
 
     lines = LinkSummary(fatal=f"error 'x': {description}", redirected=[hostile]).lines()
     assert not any(ch in line for line in lines for ch in "\x1b\n\t")

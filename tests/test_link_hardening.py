@@ -18,8 +18,6 @@ from hypothesis import strategies as st
 
 from pipeline.errors import HealthcoopError, InvalidData, Issue, Severity
 from pipeline.link import (
-    REVIEW_FILE,
-    ROR_DIR,
     LinkOptions,
     check_review_file,
     link_triples,
@@ -27,6 +25,7 @@ from pipeline.link import (
     load_entities,
     run_link,
 )
+from pipeline.link.common import REVIEW_FILE, ROR_DIR
 
 FUZZ_EXAMPLES = int(os.environ.get("HEALTHCOOP_FUZZ_EXAMPLES", "60"))  # make fuzz: more
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.link import REVIEW_FILE, LinkOptions, run_link
+from pipeline.link import LinkOptions, run_link
+from pipeline.link.common import REVIEW_FILE
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = date(2026, 12, 1)

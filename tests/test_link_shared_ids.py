@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import Severity
-from pipeline.link import REVIEW_FILE, LinkOptions, check_review_file, run_link
+from pipeline.link import LinkOptions, check_review_file, run_link
+from pipeline.link.common import REVIEW_FILE
 
 ACTORS = """\
 organisations:

@@ -33,10 +33,11 @@ from wikidata_server import (
 )
 
 from pipeline.errors import EnvironmentProblem
+from pipeline.http import http_request, watched_session
+from pipeline.link.cache import ResponseCache
 from pipeline.link.client import (
     MAXLAG,
     OfflineMiss,
-    ResponseCache,
     RetryPolicy,
     WikidataClient,
     WikidataUnavailable,
@@ -46,7 +47,6 @@ from pipeline.link.client import (
     entity_labels,
     user_agent,
 )
-from pipeline.load import http_request, watched_session
 
 UA = "healthcoop-linker-test/0.1 (https://example.org/healthcoop-tests) python-requests"
 

@@ -10,7 +10,7 @@ Behaves as Wikidata asks of bots (https://www.mediawiki.org/wiki/API:Etiquette):
   * `Retry-After` honoured on 429/503 and on the `maxlag` error; otherwise bounded
     exponential backoff (2, 4, 8, 16, 32 s by default);
   * `timeout` is a *total* deadline per request: connecting, and every byte of the answer
-    (a server dripping a byte a second is cut off: `pipeline.load.http_request`);
+    (a server dripping a byte a second is cut off: `pipeline.http.http_request`);
   * when the retries run out, `WikidataUnavailable` says what failed and what to do.
 
 Hostile answers never crash a run: a body that is not UTF-8 JSON, nested too deeply, of the
@@ -30,56 +30,43 @@ Why not urllib3's `Retry`: Wikidata's `maxlag` error comes as HTTP 200 with an e
 (and its own `Retry-After`), which `Retry` cannot see, and `Retry` sleeps on the real clock,
 so the schedule could not be tested without waiting. The loop here is small and covers both.
 
-Cache: one JSON file per request under `.cache/wikidata/` (git-ignored), named by the
-sha256 of the canonical request (endpoint + sorted parameters, `maxlag` excluded). Files are
-written atomically (temporary file + fsync + `os.replace`). Each entry carries the request
-and a checksum of the body; an entry that is not a regular file, does not parse, is
-truncated, belongs to another request, fails its checksum or has the wrong shape is deleted
-and refetched (offline: treated as a miss), so a damaged cache never crashes a run and never
-feeds it wrong data. A cache that cannot be written (say the directory is a regular file)
-is noted in `ResponseCache.discarded` and the run goes on uncached.
+The cache of answers is `pipeline.link.cache`; HTTP with a total deadline, shared with
+`healthcoop load`, is `pipeline.http`.
 """
 
 from __future__ import annotations
 
-import email.utils
-import hashlib
 import json
-import os
 import re
-import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import requests
 
 from .. import __version__
 from ..errors import EnvironmentProblem
-from ..load import (
+from ..http import (
     TRANSPORT_ERRORS,
     DeadlineExceeded,
     check_http_url,
     http_request,
+    retry_after,
     split_timeout,
     watched_session,
 )
 from ..terminal import terminal_safe, unsafe_character
+from .cache import MAX_ANSWER_BYTES, CachedResponse, ResponseCache, _parse_timestamp
 
 DEFAULT_ENDPOINT = "https://www.wikidata.org/w/api.php"
 DEFAULT_CONTACT = "https://w3id.org/healthcoop/"
-DEFAULT_CACHE_DIR = Path(".cache/wikidata")
 MAXLAG = 5
 BATCH_SIZE = 50  # wbgetentities accepts at most 50 ids per call for ordinary clients
 # \Z, not $: "$" would accept "Q1\n"; at most 12 digits, so int() of it is always cheap
 QID_PATTERN = re.compile(r"^Q[1-9][0-9]{0,11}\Z")
-CACHE_FORMAT = 1
-MAX_ANSWER_BYTES = 64 * 2**20  # 50 entities with every claim stay far below this
 
 # what wbgetentities returns for candidates (labels in these languages only, to stay small)
 ENTITY_PROPS = ("info", "labels", "aliases", "descriptions", "sitelinks", "claims")
@@ -133,158 +120,6 @@ class Clock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-# --- cache --------------------------------------------------------------------------------------
-
-@dataclass
-class CachedResponse:
-    data: dict
-    retrieved: str  # ISO 8601 UTC timestamp of the HTTP response
-
-
-def _encode_json(value: Any, **options: Any) -> bytes:
-    """UTF-8 JSON; a lone surrogate (which UTF-8 cannot carry) is written as its \\u escape."""
-    try:
-        return json.dumps(value, ensure_ascii=False, **options).encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(value, ensure_ascii=True, **options).encode("ascii")
-
-
-class ResponseCache:
-    """API responses on disk, one verified JSON file per request."""
-
-    def __init__(self, directory: Path):
-        self.directory = Path(directory)
-        self.discarded: list[str] = []  # human-readable notes about damaged entries
-
-    @staticmethod
-    def canonical(request: Mapping[str, Any]) -> str:
-        return json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-    def key(self, request: Mapping[str, Any]) -> str:
-        return hashlib.sha256(self.canonical(request).encode("utf-8", "surrogatepass")
-                              ).hexdigest()
-
-    def path(self, request: Mapping[str, Any]) -> Path:
-        key = self.key(request)
-        return self.directory / key[:2] / f"{key}.json"
-
-    @staticmethod
-    def _body_hash(data: Any) -> str:
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-    def get(self, request: Mapping[str, Any]) -> CachedResponse | None:
-        """The verified entry, or None (missing, or damaged and now deleted)."""
-        path = self.path(request)
-        try:
-            raw = _read_regular(path, 2 * MAX_ANSWER_BYTES)
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            self._discard(path, f"unreadable ({err.strerror or err})")
-            return None
-        try:
-            entry = json.loads(raw.decode("utf-8"))
-            problem = self._verify(entry, request)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            problem = "not valid JSON (truncated or corrupt)"
-        if problem:
-            self._discard(path, problem)
-            return None
-        return CachedResponse(entry["body"], entry["retrieved"])
-
-    def _verify(self, entry: Any, request: Mapping[str, Any]) -> str:
-        if not isinstance(entry, dict):
-            return "not a cache entry"
-        if entry.get("cache_format") != CACHE_FORMAT:
-            return f"unknown cache format {terminal_safe(repr(entry.get('cache_format')))[:40]}"
-        if entry.get("request") != json.loads(self.canonical(request)):
-            return "belongs to another request"
-        body = entry.get("body")
-        if not isinstance(body, dict):
-            return "has no response body"
-        if entry.get("body_sha256") != self._body_hash(body):
-            return "fails its checksum"
-        retrieved = entry.get("retrieved")
-        if not isinstance(retrieved, str) or not _parse_timestamp(retrieved):
-            return "has no valid retrieval time"
-        return ""
-
-    def discard(self, request: Mapping[str, Any], why: str) -> None:
-        """Delete the entry for `request` (it verified, but its answer has the wrong shape)."""
-        self._discard(self.path(request), why)
-
-    def _discard(self, path: Path, why: str) -> None:
-        self._note(f"{path.name}: {why}; discarded")
-        try:
-            path.unlink()
-        except OSError:
-            pass
-
-    def _note(self, text: str) -> None:
-        if text not in self.discarded:
-            self.discarded.append(text)
-
-    def put(self, request: Mapping[str, Any], data: dict, retrieved: str) -> None:
-        """Write the entry atomically: a reader sees the old file or the whole new one.
-        A cache that cannot be written is noted in `discarded`; the run goes on uncached."""
-        path = self.path(request)
-        try:
-            entry = {
-                "cache_format": CACHE_FORMAT,
-                "request": json.loads(self.canonical(request)),
-                "retrieved": retrieved,
-                "body_sha256": self._body_hash(data),
-                "body": data,
-            }
-            payload = _encode_json(entry, sort_keys=True)
-        except (ValueError, RecursionError):  # an answer too deep to write back
-            return
-        tmp = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-            tmp = None
-        except OSError as err:
-            self._note(f"cache {terminal_safe(str(self.directory))} cannot be written "
-                       f"({err.strerror or err}); answers are not cached")
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-
-
-def _read_regular(path: Path, limit: int) -> bytes:
-    """A regular file's bytes (at most `limit`); never blocks on a FIFO or a device."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(0, "not a regular file")
-        if info.st_size > limit:
-            raise OSError(0, f"larger than {limit} bytes")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(limit + 1)
-    finally:
-        os.close(fd)
-
-
-def _parse_timestamp(value: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
 
 # --- results ------------------------------------------------------------------------------------
 
@@ -510,7 +345,7 @@ class WikidataClient:
             return None, f"the answer was broken off ({type(err).__name__})", None
         status = answer.status
         if status in (429, 503):
-            return None, f"HTTP {status}", _retry_after(answer.headers, self.clock.now())
+            return None, f"HTTP {status}", retry_after(answer.headers, self.clock.now())
         if status >= 500:
             return None, f"HTTP {status}", None
         if status != 200:
@@ -534,7 +369,7 @@ class WikidataClient:
                     f"{terminal_safe(repr(code))[:80]}: "
                     f"{terminal_safe(_text(error.get('info'))[:200])}",
                     fix="This request cannot succeed as sent; report it as a bug.")
-            wait = _retry_after(answer.headers, self.clock.now())
+            wait = retry_after(answer.headers, self.clock.now())
             return None, f"database lag above {MAXLAG} s (maxlag)", \
                 float(MAXLAG) if wait is None else wait
         problem = check(data) if check is not None else ""
@@ -625,22 +460,6 @@ def _request_problem(err: Exception) -> str:
     if isinstance(err, requests.TooManyRedirects):
         return "it redirects in a loop (too many redirects)"
     return f"it redirects to a URL that cannot be followed ({type(err).__name__})"
-
-
-def _retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    value = (headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    if re.fullmatch(r"\d{1,12}(\.\d{1,6})?", value):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - now).total_seconds())
-    except (TypeError, ValueError, OverflowError, IndexError):
-        return None
 
 
 def _is_qid(value: Any) -> bool:

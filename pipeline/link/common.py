@@ -1,9 +1,9 @@
 """What every part of the linker shares: the entities it links, names and their comparison.
 
-The linker is split by what it talks to: `pipeline.link` (Wikidata, the run, the outputs),
-`pipeline.link_ror` (the offline ROR authority), `pipeline.link_places` (countries, regions
-and cities: ISO 3166 codes), `pipeline.link_review` (the review file: reading and checking).
-`from pipeline.link import ...` keeps working for everything they define.
+In:  the records (`load_entities`; `records`: the project's RecordSet if already read).
+Out: `Entities` (the persons, organisations and places the review file may name, as `Actor`),
+     the paths and patterns of the review file and the ROR copy, the scoring constants, and
+     the name helpers (`normalise`, `name_similarity`, `country_code`, `control_problem`).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class ActorName:
 @dataclass(frozen=True)
 class Actor:
     """A person, organisation or place that the review file has an entry for. (Places are
-    `kind == "place"`; the name is kept for the importers of `pipeline.link`.)"""
+    `kind == "place"`; the name is kept for the modules and tests that use it.)"""
     id: str
     kind: str                 # person | organisation | place
     type: str                 # the organisation or place type, or "person"
