@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args(argv)
-    from benchmarks.run import machine
+    from benchmarks.scale import machine
 
     result = run(args.seconds, args.connections)
     result["machine"] = machine()

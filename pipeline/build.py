@@ -4,9 +4,12 @@ In:  the project root (data/, ontology/, shapes/).
 Out: `output/` replaced as a whole by the new release, or left exactly as it was when
      anything fails (invalid data, a serialiser error, Ctrl-C).
 
-Entry function: `build_release(root, out_dir)`. Stages: sources -> records -> checks ->
-validate (URI register, SHACL) -> mapping -> publish, each its own module. The release is
-written into a temporary directory beside `out_dir` and swapped in with one rename.
+Entry function: `build_release(root, out_dir)`. Stages, each its own module, data flowing
+down: read (pipeline/project.py: sources, records, checks) -> shards (pipeline/shards.py:
+each shard mapped once, validated with pipeline/shacl.py, written as pieces, in parallel,
+unchanged shards from the cache) -> publish (pipeline/publish.py: the dumps assembled from
+the pieces, description, tables, checksums) -> site. The release is written into a
+temporary directory beside `out_dir` and swapped in with one rename.
 """
 
 from __future__ import annotations
@@ -17,149 +20,134 @@ import ctypes.util
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph
-from rdflib.namespace import RDF, SKOS
 
-from .checks import check_records, check_sources
-from .dataset_meta import check_dataset_metadata
-from .errors import EnvironmentProblem, InvalidData, IssueList
+from .errors import EnvironmentProblem, InvalidData
 from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from .mapping import MappingContext, map_dataset
 from .outputs import RELEASE_MARKER, check_release_target, sweep_leftovers
+from .project import TOPICS_FILE, LoadedProject, load_project  # noqa: F401 - the read stage
 from .publish import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
-from .records import RecordSet, load_records
-from .relations import check_relations
-from .sources import SourceText, load_sources
-from .vocab import HCTOPIC
-
-TOPICS_FILE = Path("ontology/topics.ttl")
-
-
-@dataclass
-class LoadedProject:
-    """Everything read from the project before mapping, with the issues found."""
-
-    root: Path
-    sources: dict[str, SourceText]
-    records: RecordSet
-    topics: set[str]
-    issues: IssueList = field(default_factory=IssueList)
-
-
-def load_topics(root: Path, issues: IssueList) -> set[str]:
-    """Topic ids of the SKOS concept scheme in ontology/topics.ttl."""
-    path = root / TOPICS_FILE
-    if not path.is_file():
-        issues.add(TOPICS_FILE.as_posix(), 0, "(file)", "The topic scheme is missing.",
-                   "Restore ontology/topics.ttl from version control.")
-        return set()
-    graph = Graph()
-    try:
-        graph.parse(path, format="turtle")
-    except Exception as err:  # rdflib raises many kinds of parse errors
-        issues.add(TOPICS_FILE.as_posix(), 0, "(file)", f"Cannot parse the topic scheme: {err}",
-                   "Fix the Turtle syntax of ontology/topics.ttl.")
-        return set()
-    prefix = str(HCTOPIC)
-    return {
-        str(c)[len(prefix):] for c in graph.subjects(RDF.type, SKOS.Concept)
-        if str(c).startswith(prefix)
-    }
-
-
-def load_project(root: Path) -> LoadedProject:
-    """Read and check sources, records and topics; nothing is written."""
-    issues = IssueList()
-    sources = load_sources(root, issues)
-    records = load_records(root, issues)
-    before = len(issues.items)
-    topics = load_topics(root, issues)
-    # an unreadable scheme is reported once, not as one "unknown topic" per reference
-    check_records(records, sources, topics if len(issues.items) == before else None, issues)
-    check_sources(root, sources, records, issues)
-    check_relations(records, issues)
-    check_dataset_metadata(root, issues)
-    return LoadedProject(root, sources, records, topics, issues)
+from .shards import CACHE_DIR, prune_cache
+from .validate import check_project
 
 
 def map_project(project: LoadedProject) -> tuple[list, MappingContext]:
-    """The dataset's triples, canonically ordered, and the mapping context (origins)."""
+    """The dataset's triples, mapped in one go and canonically ordered, and the mapping
+    context (origins): the whole-dataset reference the tests compare the shards with."""
     ctx = MappingContext(project.records, project.sources)
     return canonical_triples(map_dataset(ctx)), ctx
 
 
 def reference_graphs(project: LoadedProject) -> dict[str, Iterable]:
-    """Triples that derive from no one source, by the named graph they are published in:
-    accepted Wikidata/ROR links (data/links.yaml), the topic scheme (so that a consumer who
-    loads only a dump still gets topic labels) and, where `healthcoop link --enrich` stored
-    them, labels from Wikidata with their provenance."""
+    """Triples that derive from no one source, by the named graph they are published in
+    (the whole-dataset reference; the build puts them into the shards of their actors):
+    accepted Wikidata/ROR links (data/links.yaml), the topic scheme, and labels from
+    Wikidata with their provenance."""
     root = Path(project.root)
     return {
-        LINKS_GRAPH: link_triples(root),
+        LINKS_GRAPH: link_triples(root, project.records),
         TOPICS_GRAPH: ((t.subject, t.predicate, t.object)
                        for t in ox.parse(path=str(root / TOPICS_FILE), format=ox.RdfFormat.TURTLE)),
-        str(ENRICHMENT_GRAPH): enrichment_triples(root),
+        str(ENRICHMENT_GRAPH): enrichment_triples(root, project.records),
     }
 
 
 def build_release(root: Path, out_dir: Path | None = None, *,
                   register: bool | None = None, previous: Path | None = None,
-                  site: bool = True) -> Path:
+                  site: bool = True, executor: str = "auto", jobs: int | None = None,
+                  scheduler: str | None = None, cache: bool = True,
+                  timings: dict | None = None) -> Path:
     """Validate, map and publish; return the output directory.
 
-    Validation is `healthcoop validate`'s (records, URI register, SHACL) and runs before
-    anything is written; its SHACL report goes into the release. `register`: afterwards add
-    the new entity IRIs to data/published-iris.txt; by default only when publishing into the
-    project's own output/ (builds elsewhere, such as previews and tests, are not releases).
-    `previous`: the previous release (directory or dump); the release then gets a CHANGES file.
-    `site`: also write the static web site into `site/` (pipeline/site; its checksums in
-    site/SHA256SUMS).
+    Validation is `healthcoop validate`'s (records, URI register, SHACL), shard by shard;
+    nothing is written into `out_dir` unless it finds no error; its SHACL report goes into
+    the release. `register`: afterwards add the new entity IRIs to data/published-iris.txt;
+    by default only when publishing into the project's own output/ (builds elsewhere, such
+    as previews and tests, are not releases). `previous`: the previous release (directory or
+    dump); the release then gets a CHANGES file. `site`: also write the static web site
+    into `site/` (pipeline/site; its checksums in site/SHA256SUMS). `executor`, `jobs`,
+    `scheduler`: where shards run (pipeline/shards.py). `cache`: keep shard pieces in
+    .cache/shards/ and reuse those whose inputs did not change (else a temporary folder).
+    `timings`: filled with the seconds of each stage.
     """
     from .register import update_register
-    from .validate import validate_project, write_report_files
+    from .validate import write_report_files
 
     root = root.resolve()
     out_dir = check_release_target(out_dir or root / "output", root)
     sweep_leftovers(out_dir)
-    report = validate_project(root)
-    if report.errors:
-        from .triage import consequence_summary, triage
+    timings = timings if timings is not None else {}
+    with _cache_folder(root, cache) as cache_dir:
+        report, outputs = check_project(root, write=True, cache=cache_dir, executor=executor,
+                                        jobs=jobs, scheduler=scheduler)
+        timings.update(report.stats.get("stage seconds", {}))
+        if report.errors:
+            raise _invalid(report)
+        project = report.project
+        step = time.perf_counter()
+        with staging_directory(out_dir) as staging:
+            # the report first, so that the release's SHA256SUMS (written last) covers it
+            write_report_files(report, staging)
+            linkset_files(root, staging, project.records)
+            publish_release(project, outputs, staging, previous=previous, timings=timings)
+            if site:
+                from .site import write_site
 
-        sorted_issues = triage(report.errors, group_repeats=False)
-        message = f"{len(report.errors)} error(s) in the records; nothing was written."
-        if sorted_issues.consequences:
-            cause = ("The first finding is the cause" if len(sorted_issues.roots) == 1
-                     else f"The first {len(sorted_issues.roots)} findings are the cause")
-            message += f" {cause}, {consequence_summary(sorted_issues.consequences)}."
-        raise InvalidData(
-            message, issues=sorted_issues.shown() or report.errors,
-            fix="Run `healthcoop validate` for the full report, fix the records, build again.",
-        )
-    project = report.project
-    triples, _ctx = map_project(project)
-    with staging_directory(out_dir) as staging:
-        # the report first, so that the release's SHA256SUMS (written last) covers it
-        write_report_files(report, staging)
-        linkset_files(root, staging)
-        publish_release(project, triples, staging, previous=previous,
-                        graphs=reference_graphs(project))
-        if site:
-            from .site import write_site
+                started = time.perf_counter()
+                write_site(staging, root)
+                # the site is derived from the release: its own site/SHA256SUMS (the
+                # release's SHA256SUMS, which the site's download page lists, stays that of
+                # the data)
+                from .publish import write_checksums
 
-            write_site(staging, root)
-            # the site is derived from the release: its own site/SHA256SUMS (the release's
-            # SHA256SUMS, which the site's download page lists, stays that of the data)
-            from .publish import write_checksums
-
-            write_checksums(staging / "site")
+                write_checksums(staging / "site")
+                timings["site"] = time.perf_counter() - started
+        timings["publish"] = time.perf_counter() - step
+        if cache:
+            prune_cache(cache_dir, {Path(o.piece.folder).name for o in outputs if o.piece})
     if register if register is not None else out_dir == (root / "output").resolve():
         update_register(root, project)
     return out_dir
+
+
+def _invalid(report) -> InvalidData:
+    from .triage import consequence_summary, triage
+
+    sorted_issues = triage(report.errors, group_repeats=False)
+    message = f"{len(report.errors)} error(s) in the records; nothing was written."
+    if sorted_issues.consequences:
+        cause = ("The first finding is the cause" if len(sorted_issues.roots) == 1
+                 else f"The first {len(sorted_issues.roots)} findings are the cause")
+        message += f" {cause}, {consequence_summary(sorted_issues.consequences)}."
+    return InvalidData(
+        message, issues=sorted_issues.shown() or report.errors,
+        fix="Run `healthcoop validate` for the full report, fix the records, build again.",
+    )
+
+
+@contextlib.contextmanager
+def _cache_folder(root: Path, keep: bool) -> Iterator[Path]:
+    """The shard cache: .cache/shards/ in the project, or a temporary folder removed after."""
+    if keep:
+        folder = root / CACHE_DIR
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise EnvironmentProblem(f"cannot create the shard cache {folder}: {err}",
+                                     fix="Make the project folder writable, or build with "
+                                         "--no-cache.") from err
+        yield folder
+        return
+    folder = Path(tempfile.mkdtemp(prefix="healthcoop-shards-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -26,14 +26,31 @@ ACTOR_KINDS = {"person", "organisation", "country"}
 
 
 def check_records(records: RecordSet, sources: dict[str, SourceText], topics: set[str] | None,
-                  issues: IssueList) -> None:
-    """Add an issue for every cross-record problem found.
+                  issues: IssueList, jobs: int | None = None) -> None:
+    """Add an issue for every cross-record problem found (records in chunks on all cores,
+    pipeline/parallel.py; the duplicate-actor check over all of them here).
 
     `topics` is None when the topic scheme could not be read (already reported): topic
     references are then not checked, rather than all reported as unknown.
     """
+    from .parallel import fork_map
+
     ids = sorted(records.records)
-    for record in records.sorted():
+    chunks = [ids[i:i + CHECK_CHUNK] for i in range(0, len(ids), CHECK_CHUNK)]
+    state = (records, sources, topics, ids)
+    for found in fork_map(_check_chunk, state, chunks, jobs):
+        issues.extend(found)
+    _check_duplicate_actors(records, issues)
+
+
+CHECK_CHUNK = 2_000
+
+
+def _check_chunk(state, chunk: list[str]) -> list:
+    records, sources, topics, ids = state
+    issues = IssueList()
+    for rid in chunk:
+        record = records.records[rid]
         where = records.where[record.id]
 
         def add(field: str, message: str, fix: str, severity=Severity.ERROR, code="invalid",
@@ -50,7 +67,7 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
         _check_personal_data(record, add)
         _check_amount(record, sources, add)
         _check_retirement(record, records, add)
-    _check_duplicate_actors(records, issues)
+    return issues.items
 
 
 def _check_references(record: Record, records: RecordSet, sources: dict[str, SourceText],
@@ -163,45 +180,90 @@ def _name_key(text: str) -> str:
 def _check_duplicate_actors(records: RecordSet, issues: IssueList) -> None:
     """A warning at the label of the second of two actors (persons, organisations) whose
     label or alternative label is the same or nearly the same (one record per real-world
-    thing: docs/records.md)."""
-    from rapidfuzz import fuzz
+    thing: docs/records.md).
 
+    "Nearly" is rapidfuzz's ratio >= 95 between names of at least 10 characters (case,
+    punctuation and spacing ignored). Pairs are not all compared: a ratio of 95 allows an
+    edit distance of at most 5% of the two lengths together, so only names whose lengths
+    are that close are scored (`_near_names`), which keeps the check fast with 10^5 actors.
+    """
     from .records import Organisation, Person
 
     actors = [r for r in records.sorted()
               if isinstance(r, (Person, Organisation)) and not r.deprecated]
     actors.sort(key=lambda r: (records.where[r.id].file, records.where[r.id].line, r.id))
-    seen: list[tuple[str, str, Record]] = []  # (key, name, record), in file order
+    # every name, in the order the old pairwise scan saw them: (key, name, record, field)
+    entries: list[tuple[str, str, Record, str]] = []
+    first_entry: list[int] = []  # per actor, the index of its first entry
     for record in actors:
-        names = [(record.label, "label")] + [
-            (a.label, f"alt_labels[{i}].label") for i, a in enumerate(record.alt_labels)
-            if a.kind != "acronym"]
-        warned = False
-        for name, field in names:
-            key = _name_key(name)
-            if warned or len(key) < 4:
+        first_entry.append(len(entries))
+        entries.append((_name_key(record.label), record.label, record, "label"))
+        entries.extend((_name_key(a.label), a.label, record, f"alt_labels[{i}].label")
+                       for i, a in enumerate(record.alt_labels) if a.kind != "acronym")
+    near = _near_names(entries)
+    exact: dict[tuple[str, str], list[int]] = {}
+    for index, (key, _name, record, _field) in enumerate(entries):
+        exact.setdefault((record.kind, key), []).append(index)
+    for number, record in enumerate(actors):
+        start = first_entry[number]
+        end = first_entry[number + 1] if number + 1 < len(actors) else len(entries)
+        for key, name, _record, field in entries[start:end]:
+            if len(key) < 4:
                 continue
-            for other_key, other_name, other in seen:
-                if other.kind != record.kind or other.id == record.id:
-                    continue
-                same = key == other_key or (min(len(key), len(other_key)) >= 10
-                                            and fuzz.ratio(key, other_key) >= 95)
-                if same:
-                    where = records.where[record.id]
-                    first = records.where[other.id]
-                    issues.add(where.file, where.field_line(field), where.field_name(field),
-                               f"Likely duplicate: {name!r} is (nearly) the name "
-                               f"{other_name!r} of {other.kind} {other.id!r} "
-                               f"({first.file}:{first.line}).",
-                               "One real-world thing has one record: if they are the same, "
-                               "merge them (keep both spellings as alt_labels, retire one "
-                               "with `replaced_by`); if not, add a `note` saying how they "
-                               "differ.", severity=Severity.WARNING, code="duplicate-actor",
-                               record_id=record.id, column=where.field_column(field))
-                    warned = True
-                    break
-        for name, _field in names:
-            seen.append((_name_key(name), name, record))
+            # the first earlier name (of another record of the same kind) that matches
+            candidates = [i for i in exact.get((record.kind, key), []) if i < start]
+            candidates += [i for i in near.get(key, ()) if i < start]
+            candidates = [i for i in candidates if entries[i][2].kind == record.kind
+                          and entries[i][2].id != record.id]
+            if not candidates:
+                continue
+            _other_key, other_name, other, _f = entries[min(candidates)]
+            where = records.where[record.id]
+            first = records.where[other.id]
+            issues.add(where.file, where.field_line(field), where.field_name(field),
+                       f"Likely duplicate: {name!r} is (nearly) the name "
+                       f"{other_name!r} of {other.kind} {other.id!r} "
+                       f"({first.file}:{first.line}).",
+                       "One real-world thing has one record: if they are the same, "
+                       "merge them (keep both spellings as alt_labels, retire one "
+                       "with `replaced_by`); if not, add a `note` saying how they "
+                       "differ.", severity=Severity.WARNING, code="duplicate-actor",
+                       record_id=record.id, column=where.field_column(field))
+            break
+
+
+def _near_names(entries: list) -> dict[str, list[int]]:
+    """key -> indexes of the entries whose key is another key with ratio >= 95 (both at
+    least 10 characters long). Keys are compared only with keys of close length: ratio >= 95
+    needs |len(a) - len(b)| <= 5% of len(a) + len(b)."""
+    from rapidfuzz import fuzz, process
+
+    keys = sorted({e[0] for e in entries if len(e[0]) >= 10}, key=lambda k: (len(k), k))
+    if not keys:
+        return {}
+    by_key: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries):
+        by_key.setdefault(entry[0], []).append(index)
+    lengths = [len(k) for k in keys]
+    import bisect
+
+    near: dict[str, list[int]] = {}
+    step = 512
+    for start in range(0, len(keys), step):
+        rows = keys[start:start + step]
+        longest = len(rows[-1])
+        # the longest other key a row can match: len(b) - len(a) <= (len(a) + len(b)) / 20
+        high = bisect.bisect_right(lengths, longest * 21 // 19 + 1)
+        low = bisect.bisect_left(lengths, len(rows[0]) * 19 // 21)
+        columns = keys[low:high]
+        scores = process.cdist(rows, columns, scorer=fuzz.ratio, score_cutoff=95,
+                               workers=-1)
+        for r, row in enumerate(rows):
+            for c in scores[r].nonzero()[0]:
+                other = columns[c]
+                if other != row:
+                    near.setdefault(row, []).extend(by_key[other])
+    return near
 
 
 def _check_personal_data(record: Record, add) -> None:

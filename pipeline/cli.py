@@ -138,9 +138,24 @@ def main() -> None:
                    "file listing what changed since.")
 @click.option("--no-site", "no_site", is_flag=True,
               help="Skip the static web site (output/site/: entity pages and documents).")
-def build(root: Path, output: Path | None, previous: Path | None, no_site: bool) -> None:
-    """Validate the records and publish the dataset into output/ (atomically)."""
-    out = build_release(root, output, previous=previous, site=not no_site)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Shards processed at once (default: one per core).")
+@click.option("--executor", type=click.Choice(["auto", "serial", "processes", "dask"]),
+              default="auto", show_default=True,
+              help="Where shards run: this process, a pool of processes on this machine, or "
+                   "a Dask cluster (needs --scheduler and the `dask` extra).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786) for --executor dask.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Do not reuse or keep shard pieces in .cache/shards/ (a clean build).")
+def build(root: Path, output: Path | None, previous: Path | None, no_site: bool,
+          jobs: int | None, executor: str, scheduler: str | None, no_cache: bool) -> None:
+    """Validate the records and publish the dataset into output/ (atomically).
+
+    Shards whose inputs did not change since the last build are taken from .cache/shards/;
+    the release is byte-identical to a clean build (--no-cache)."""
+    out = build_release(root, output, previous=previous, site=not no_site, jobs=jobs,
+                        executor=executor, scheduler=scheduler, cache=not no_cache)
     say(f"built {out}")
 
 # --- validate --------------------------------------------------------------------------------

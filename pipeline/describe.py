@@ -139,7 +139,7 @@ class Description:
     """What `describe` needs besides the metadata."""
 
     meta: DatasetMeta
-    triples: list[ox.Triple]                 # the data (no description)
+    triples: list[ox.Triple] | DataStats     # the data (no description), or its statistics
     graph_sizes: dict[str, int]              # source graph IRI -> triple count
     sources: list[str]                       # source ids
     files: list[FileInfo] = field(default_factory=list)
@@ -191,7 +191,8 @@ def describe(d: Description) -> list[ox.Triple]:
     description = " ".join(m.description.split())
     add(ds, DCT + "description", _en(description))
     add(this, DCT + "description", _en(f"Release {m.version} of {m.title}. {description}"))
-    period = _temporal(d.triples)
+    stats = d.triples if isinstance(d.triples, DataStats) else DataStats.of(d.triples, m.uri_space)
+    period = stats.period()
     out.extend(_dcat_ap_common(ds, m, period))
     out.extend(_dcat_ap_common(this, m, period))
     add(ds, DCAT + "landingPage", _n(m.publisher_homepage))
@@ -246,7 +247,7 @@ def describe(d: Description) -> list[ox.Triple]:
     add(ds, VOID + "uriSpace", ox.Literal(m.uri_space))
     add(ds, VOID + "uriRegexPattern", ox.Literal(URI_REGEX))
     out.extend(_catalog(ds, this, m))
-    out.extend(_statistics(ds, d.triples, m.uri_space))
+    out.extend(_statistics(ds, stats))
     out.extend(_subsets(ds, d.graph_sizes, set(d.sources)))
     out.extend(_files(ds, this, d.files, m))
     return out
@@ -256,6 +257,9 @@ def describe(d: Description) -> list[ox.Triple]:
 DATA_THEME_SCHEME = "http://publications.europa.eu/resource/authority/data-theme"
 DATA_THEME_TITLE = "Data theme"
 DATE_PROPERTIES = (str(vocab.HC) + "date", SCHEMA + "startDate", SCHEMA + "endDate")
+# classes whose first current instance (by IRI) is a void:exampleResource, in this order
+EXAMPLE_CLASSES = tuple(str(vocab.HC) + c
+                        for c in ("Agreement", "Event", "Person", "Organisation", "Source"))
 
 
 def _dcat_ap_common(node: ox.NamedNode, m: DatasetMeta,
@@ -292,30 +296,121 @@ def _dcat_ap_common(node: ox.NamedNode, m: DatasetMeta,
         yield add(_n(m.access_rights), RDF + "type", _n(DCT + "RightsStatement"))
 
 
-def _temporal(triples: list[ox.Triple]) -> tuple[ox.Literal, ox.Literal] | None:
-    """The period the data covers: the earliest and the latest date of an agreement or an
-    event (`hc:date`, `schema:startDate`, `schema:endDate`), each as precise as recorded. A
-    year counts from its first day for the start and to its last day for the end."""
-    def bounds(lit: ox.Literal) -> tuple[tuple, tuple] | None:
-        m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", lit.value)
-        if not m or lit.datatype.value not in (XSD + "date", XSD + "gYearMonth", XSD + "gYear"):
-            return None
-        year, month, day = int(m.group(1)), m.group(2), m.group(3)
-        low = (year, int(month or 1), int(day or 1))
-        high = (year, int(month or 12), int(day or 31))
-        return low, high
-
-    dated = []
-    for t in triples:
-        if t.predicate.value in DATE_PROPERTIES and isinstance(t.object, ox.Literal):
-            found = bounds(t.object)
-            if found:
-                dated.append((found, t.object))
-    if not dated:
+def _date_bounds(lit: ox.Literal) -> tuple[tuple, tuple] | None:
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", lit.value)
+    if not m or lit.datatype.value not in (XSD + "date", XSD + "gYearMonth", XSD + "gYear"):
         return None
-    start = min(dated, key=lambda x: (x[0][0], x[1].value))[1]
-    end = max(dated, key=lambda x: (x[0][1], x[1].value))[1]
-    return start, end
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    low = (year, int(month or 1), int(day or 1))
+    high = (year, int(month or 12), int(day or 31))
+    return low, high
+
+
+def _digest(term) -> int:
+    """A stable 64-bit digest of a term's N-Triples form (the same in every process, unlike
+    hash()): distinct subjects and objects are counted as sets of these, so statistics of
+    shards merge without holding the terms. A collision among 10^7 terms has a probability
+    of about 3 in a million."""
+    return int.from_bytes(hashlib.blake2b(str(term).encode(), digest_size=8).digest(), "big")
+
+
+@dataclass
+class DataStats:
+    """What the description says about the data, gathered piece by piece and merged: VoID
+    counts and partitions, example resources and the period the data covers.
+
+    Every subject's triples are in one piece (pipeline/shards.py), so per-class instance
+    counts add up; distinct subjects and objects are merged as sets of digests."""
+
+    uri_space: str
+    triples: int = 0
+    subjects: set = field(default_factory=set)
+    objects: set = field(default_factory=set)
+    entities: int = 0
+    instances: Counter = field(default_factory=Counter)      # class IRI -> subjects
+    property_triples: Counter = field(default_factory=Counter)
+    examples: dict = field(default_factory=dict)             # central class -> least IRI
+    start: tuple | None = None   # ((y, m, d), lexical form, literal)
+    end: tuple | None = None
+
+    @classmethod
+    def of(cls, triples, uri_space: str) -> DataStats:
+        stats = cls(uri_space)
+        stats.add(triples)
+        return stats
+
+    def add(self, triples) -> None:
+        """Count the triples of one piece (all triples of each of its subjects)."""
+        triples = list(triples)
+        rdf_type = RDF + "type"
+        subjects = {t.subject for t in triples}
+        self.triples += len(triples)
+        self.subjects.update(_digest(s) for s in subjects)
+        self.objects.update(_digest(t.object) for t in triples)
+        self.entities += sum(1 for s in subjects if isinstance(s, ox.NamedNode)
+                             and s.value.startswith(self.uri_space))
+        deprecated = {t.subject for t in triples if t.predicate.value == OWL + "deprecated"}
+        members: dict[str, set] = {}
+        for t in triples:
+            p = t.predicate.value
+            self.property_triples[p] += 1
+            if p == rdf_type and isinstance(t.object, ox.NamedNode):
+                members.setdefault(t.object.value, set()).add(t.subject)
+            elif p in DATE_PROPERTIES and isinstance(t.object, ox.Literal):
+                found = _date_bounds(t.object)
+                if found:
+                    low = (found[0], t.object.value, t.object)
+                    high = (found[1], t.object.value, t.object)
+                    if self.start is None or low[:2] < self.start[:2]:
+                        self.start = low
+                    if self.end is None or high[:2] > self.end[:2]:
+                        self.end = high
+        for cls_iri, nodes in members.items():
+            self.instances[cls_iri] += len(nodes)
+            if cls_iri in EXAMPLE_CLASSES:
+                current = sorted(n.value for n in nodes if n not in deprecated)
+                if current and (cls_iri not in self.examples
+                                or current[0] < self.examples[cls_iri]):
+                    self.examples[cls_iri] = current[0]
+
+    def merge(self, other: DataStats) -> None:
+        self.triples += other.triples
+        self.subjects |= other.subjects
+        self.objects |= other.objects
+        self.entities += other.entities
+        self.instances.update(other.instances)
+        self.property_triples.update(other.property_triples)
+        for cls_iri, iri in other.examples.items():
+            if cls_iri not in self.examples or iri < self.examples[cls_iri]:
+                self.examples[cls_iri] = iri
+        if other.start is not None and (self.start is None or other.start[:2] < self.start[:2]):
+            self.start = other.start
+        if other.end is not None and (self.end is None or other.end[:2] > self.end[:2]):
+            self.end = other.end
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)  # pyoxigraph terms do not pickle: keep the text
+        for key in ("start", "end"):
+            if state[key] is not None:
+                lit = state[key][2]
+                state[key] = (*state[key][:2], (lit.value, lit.datatype.value))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for key in ("start", "end"):
+            if state[key] is not None and isinstance(state[key][2], tuple):
+                value, datatype = state[key][2]
+                state[key] = (*state[key][:2], ox.Literal(value, datatype=ox.NamedNode(datatype)))
+        self.__dict__.update(state)
+
+    def period(self) -> tuple[ox.Literal, ox.Literal] | None:
+        """The period the data covers: the earliest and the latest date of an agreement or
+        an event (`hc:date`, `schema:startDate`, `schema:endDate`), each as precise as
+        recorded. A year counts from its first day for the start and to its last day for
+        the end."""
+        if self.start is None or self.end is None:
+            return None
+        return self.start[2], self.end[2]
 
 
 def _catalog(ds: ox.NamedNode, this: ox.NamedNode, m: DatasetMeta) -> Iterable[ox.Triple]:
@@ -348,56 +443,40 @@ def _catalog(ds: ox.NamedNode, this: ox.NamedNode, m: DatasetMeta) -> Iterable[o
         yield add(scheme, DCT + "title", _en(DATA_THEME_TITLE))
 
 
-def _statistics(ds: ox.NamedNode, triples: list[ox.Triple], uri_space: str
-                ) -> Iterable[ox.Triple]:
+def _statistics(ds: ox.NamedNode, stats: DataStats) -> Iterable[ox.Triple]:
     """VoID statistics of the data triples."""
-    rdf_type = RDF + "type"
-    subjects = {t.subject for t in triples}
-    objects = {t.object for t in triples}
-    entities = {s for s in subjects if isinstance(s, ox.NamedNode)
-                and s.value.startswith(uri_space)}
-    instances: dict[str, set] = {}
-    property_triples: Counter[str] = Counter()
-    for t in triples:
-        property_triples[t.predicate.value] += 1
-        if t.predicate.value == rdf_type and isinstance(t.object, ox.NamedNode):
-            instances.setdefault(t.object.value, set()).add(t.subject)
-
     def add(s, p, o):
         return ox.Triple(s, _n(p), o)
 
-    yield add(ds, VOID + "triples", _int(len(triples)))
-    yield add(ds, VOID + "entities", _int(len(entities)))
-    yield add(ds, VOID + "distinctSubjects", _int(len(subjects)))
-    yield add(ds, VOID + "distinctObjects", _int(len(objects)))
-    yield add(ds, VOID + "classes", _int(len(instances)))
-    yield add(ds, VOID + "properties", _int(len(property_triples)))
+    yield add(ds, VOID + "triples", _int(stats.triples))
+    yield add(ds, VOID + "entities", _int(stats.entities))
+    yield add(ds, VOID + "distinctSubjects", _int(len(stats.subjects)))
+    yield add(ds, VOID + "distinctObjects", _int(len(stats.objects)))
+    yield add(ds, VOID + "classes", _int(len(stats.instances)))
+    yield add(ds, VOID + "properties", _int(len(stats.property_triples)))
     namespaces = set()
-    for iri in list(instances) + list(property_triples):
+    for iri in list(stats.instances) + list(stats.property_triples):
         for ns in vocab.PREFIXES.values():
             if iri.startswith(ns):
                 namespaces.add(ns)
     for ns in sorted(namespaces):
         yield add(ds, VOID + "vocabulary", _n(ns))
-    for cls, members in instances.items():
+    for cls, count in sorted(stats.instances.items()):
         part = _n(f"{DATASET}#partition-class-{compact(cls)}")
         yield add(ds, VOID + "classPartition", part)
         yield add(part, RDF + "type", _n(VOID + "Dataset"))
         yield add(part, VOID + "class", _n(cls))
-        yield add(part, VOID + "entities", _int(len(members)))
-    for prop, count in property_triples.items():
+        yield add(part, VOID + "entities", _int(count))
+    for prop, count in sorted(stats.property_triples.items()):
         part = _n(f"{DATASET}#partition-property-{compact(prop)}")
         yield add(ds, VOID + "propertyPartition", part)
         yield add(part, RDF + "type", _n(VOID + "Dataset"))
         yield add(part, VOID + "property", _n(prop))
         yield add(part, VOID + "triples", _int(count))
     # example resources: the first (by IRI) current instance of a few central classes
-    deprecated = {t.subject for t in triples if t.predicate.value == OWL + "deprecated"}
-    for cls in ("Agreement", "Event", "Person", "Organisation", "Source"):
-        members = sorted(m.value for m in instances.get(str(vocab.HC) + cls, ())
-                         if m not in deprecated)
-        if members:
-            yield add(ds, VOID + "exampleResource", _n(members[0]))
+    for cls in EXAMPLE_CLASSES:
+        if cls in stats.examples:
+            yield add(ds, VOID + "exampleResource", _n(stats.examples[cls]))
 
 
 # named graphs that derive from no one source (pipeline/build.py, `reference_graphs`)

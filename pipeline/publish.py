@@ -41,7 +41,7 @@ import json
 import re
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -388,51 +388,49 @@ MEDIA_TYPES = {".ttl": "text/turtle", ".rq": "application/sparql-query",
                ".jsonld": "application/ld+json"}
 
 
-def publish_release(project, triples: Iterable, out_dir: Path,
-                    previous: Path | None = None,
-                    graphs: Mapping[str, Iterable] | None = None) -> list[Path]:
-    """Everything a release holds, written into `out_dir` (a staging directory).
+def publish_release(project, outputs: list, out_dir: Path,
+                    previous: Path | None = None, timings: dict | None = None) -> list[Path]:
+    """Everything a release holds, written into `out_dir` (a staging directory), from the
+    shards' outputs (pipeline/shards.py): their statistics, merged, make the description;
+    their pieces, concatenated after it, make the dumps (pipeline/pieces.py)."""
+    import time
 
-    `triples` derive from the sources and are put into their graphs by `assign_graphs`;
-    `graphs` maps the IRI of a named graph to triples that derive from no one source
-    (accepted links, the topic scheme, Wikidata labels), published in that graph. Both are
-    data: the default-graph dumps hold their union."""
+    from .pieces import assemble_dumps
+
+    timings = timings if timings is not None else {}
     root = Path(project.root)
     meta = describe.load_metadata(root)
-    own = canonical_triples(triples)
-    fixed = {name: canonical_triples(ts) for name, ts in sorted((graphs or {}).items())}
-    data = canonical_triples([*own, *(t for ts in fixed.values() for t in ts)])
-    quads = sorted([*assign_graphs(own),
-                    *(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name))
-                      for name, ts in fixed.items() for t in ts)], key=_quad_key)
-    graph_sizes = Counter(q.graph_name.value for q in quads)
+    stats = describe.DataStats(meta.uri_space)
+    graph_sizes: Counter = Counter()
+    for output in outputs:
+        stats.merge(output.stats)
+        graph_sizes.update(output.graph_sizes)
 
     # 1. the files that do not embed the description (and any the build wrote before, such
     #    as the validation report)
+    started = time.perf_counter()
     earlier = _describe_existing(out_dir)
     static, conforms_to = _write_static(root, out_dir)
-    tables = write_tables(data, out_dir, meta)  # CSVW tables and datapackage.json
+    pieces = [o.piece for o in outputs if o.piece is not None]
+    tables = write_tables(_piece_triples(pieces), out_dir, meta)  # CSVW + datapackage.json
+    timings["tables"] = time.perf_counter() - started
     static = sorted(earlier + static + tables, key=lambda f: f.path)
     # 2. the description the dumps embed: dumps listed without size and checksum
+    started = time.perf_counter()
     planned = [_dump_info(out_dir, e.file_name, e, gz) for e in EXPORTERS for gz in (False, True)]
     sources = sorted(getattr(project, "sources", {}) or {})
-    info = describe.Description(meta, data, dict(graph_sizes), sources,
+    info = describe.Description(meta, stats, dict(graph_sizes), sources,
                                 files=static + [p.unstated() for p in planned],
                                 conforms_to=conforms_to)
     embedded = canonical_triples(describe.describe(info))
-    union = canonical_triples([*data, *embedded])
-    all_quads = sorted(
-        [*quads, *(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(DESCRIPTION_GRAPH))
-                   for t in embedded)],
-        key=_quad_key,
-    )
-    # 3. the dumps and their gzip copies
-    dumps = []
-    for exporter in EXPORTERS:
-        path = out_dir / exporter.file_name
-        exporter.write(union, all_quads, path)
-        dumps += [path, gzip_file(path)]
+    embedded_quads = sorted((ox.Quad(t.subject, t.predicate, t.object,
+                                     ox.NamedNode(DESCRIPTION_GRAPH)) for t in embedded),
+                            key=_quad_key)
+    # 3. the dumps and their gzip copies: header, description, pieces
+    dumps = assemble_dumps(out_dir, embedded, embedded_quads, pieces, TURTLE_PREFIXES)
+    timings["dumps"] = time.perf_counter() - started
     # 4. void.ttl: the complete description
+    started = time.perf_counter()
     info.files = static + [_dump_info(out_dir, e.file_name, e, gz, measure=True)
                            for e in EXPORTERS for gz in (False, True)]
     void_path = out_dir / "void.ttl"
@@ -445,7 +443,16 @@ def publish_release(project, triples: Iterable, out_dir: Path,
         written.append(write_changes(previous, out_dir, out_dir / "CHANGES"))
     # 6. SHA256SUMS
     written.append(write_checksums(out_dir))
+    timings["description and checksums"] = time.perf_counter() - started
     return written
+
+
+def _piece_triples(pieces) -> Iterable[ox.Triple]:
+    """The data triples of every piece, read back from its N-Triples (pyoxigraph, streaming)."""
+    for piece in pieces:
+        path = piece.path("nt")
+        if path.stat().st_size:
+            yield from ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
 
 
 def _dump_info(out_dir: Path, name: str, exporter: Exporter, gz: bool,

@@ -35,17 +35,24 @@ DECIMAL_PATTERN = re.compile(r"^\d+(\.\d+)?\Z")
 
 # --- field types ------------------------------------------------------------------------------
 
+# what _check_text refuses: lone surrogates (Cs), control characters (Cc) but the line break,
+# and the bidirectional embedding/isolate controls; one regex finds the first of them
+_REFUSED_CHARACTER = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+                                "\u202a-\u202e\u2066-\u2069]")
+
+
 def _check_text(value: str) -> str:
     """Text we publish: no control characters, no lone surrogates, not blank."""
-    for ch in value:
+    found = _REFUSED_CHARACTER.search(value)
+    if found:
+        ch = found.group()
         cat = unicodedata.category(ch)
         if cat == "Cs":
             raise ValueError("contains a lone surrogate (broken UTF-16); retype the text")
-        if cat == "Cc" and ch not in "\n":
+        if cat == "Cc":
             raise ValueError(f"contains the control character U+{ord(ch):04X}; delete it")
-        if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
-            # "Trojan Source": the text would display in another order than it is
-            raise ValueError(f"contains the bidirectional control U+{ord(ch):04X}; delete it")
+        # "Trojan Source": the text would display in another order than it is
+        raise ValueError(f"contains the bidirectional control U+{ord(ch):04X}; delete it")
     if not value.strip():
         raise ValueError("is blank")
     if value != value.strip():
@@ -407,6 +414,7 @@ class RecordSet:
     records: dict[str, Record] = field(default_factory=dict)
     where: dict[str, Where] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # file -> sha256 of its bytes
     # ids of records that failed the schema (already reported): references to them are not
     # reported again as "unknown id", and their IRIs still count as present for the register
     failed: dict[str, Where] = field(default_factory=dict)
@@ -443,8 +451,11 @@ def is_draft_file(path: Path) -> bool:
 
 
 def load_records(root: Path, issues: IssueList | None = None,
-                 files: list[Path] | None = None) -> RecordSet:
-    """Load and type-check every record file. Problems go into `issues`."""
+                 files: list[Path] | None = None, jobs: int | None = None) -> RecordSet:
+    """Load and type-check every record file (each read once; files on all cores, see
+    pipeline/parallel.py). Problems go into `issues`."""
+    from .parallel import fork_map
+
     issues = issues if issues is not None else IssueList()
     result = RecordSet()
     directory = root / RECORDS_DIR
@@ -454,19 +465,55 @@ def load_records(root: Path, issues: IssueList | None = None,
                    f"The records folder {RECORDS_DIR.as_posix()}/ {what}.",
                    "Restore data/records/ from version control (git checkout -- data/records).",
                    code="missing-records-dir")
-    for path in files if files is not None else record_files(root):
-        doc = load_yaml(path, root, issues)
-        if doc is None:
-            # the file's problem is reported; its ids still count as known, so records
-            # elsewhere that point at them do not each add an "unknown id" error
-            rel = relative(path, root)
-            for rid, line in salvage_ids(path):
-                result.failed.setdefault(
-                    rid, Where(rel, line, (), YamlDocument(rel, None, {(): (line, 1)})))
-            continue
-        result.files.append(doc.rel_path)
-        _load_document(doc, result, issues)
+    paths = files if files is not None else record_files(root)
+    for rel, part, part_issues in fork_map(_load_file, root, paths, jobs):
+        issues.extend(part_issues)
+        if rel is not None:
+            result.files.append(rel)
+            result.digests.update(part.digests)
+        _merge(result, part, issues)
     return result
+
+
+def _load_file(root: Path, path: Path) -> tuple[str | None, RecordSet, list]:
+    """One file's records (the YAML file's relative path, or None when it cannot be read)."""
+    issues = IssueList()
+    part = RecordSet()
+    doc = load_yaml(path, root, issues)
+    if doc is None:
+        # the file's problem is reported; its ids still count as known, so records
+        # elsewhere that point at them do not each add an "unknown id" error
+        rel = relative(path, root)
+        for rid, line in salvage_ids(path):
+            part.failed.setdefault(
+                rid, Where(rel, line, (), YamlDocument(rel, None, {(): (line, 1)})))
+        return None, part, issues.items
+    _load_document(doc, part, issues)
+    part.digests[doc.rel_path] = doc.sha256
+    return doc.rel_path, part, issues.items
+
+
+def _merge(result: RecordSet, part: RecordSet, issues: IssueList) -> None:
+    """Add one file's records; an id already used by an earlier file is a duplicate."""
+    for rid, where in part.failed.items():
+        result.failed.setdefault(rid, where)
+    for rid, record in part.records.items():
+        where = part.where[rid]
+        if rid in result.records:
+            _duplicate(result, record, where, issues)
+            continue
+        result.records[rid] = record
+        result.where[rid] = where
+
+
+def _duplicate(result: RecordSet, record: Record, where: Where, issues: IssueList) -> None:
+    first = result.where[record.id]
+    issues.add(where.file, where.field_line("id"), where.field_name("id"),
+               f"Duplicate id {record.id!r}: already used by the "
+               f"{result.records[record.id].kind} record at {first.file}:{first.line}.",
+               "Ids are unique across all files: if it is the same thing, merge the two "
+               "records (keep both spellings as alt_labels); otherwise choose another id.",
+               code="duplicate-id", record_id=record.id)
 
 
 _ID_LINE = re.compile(r"""^\s*(?:-\s+)?id:\s*["']?([a-z][a-z0-9-]*)["']?\s*(?:#.*)?$""")
@@ -536,13 +583,7 @@ def _load_record(doc: YamlDocument, cls: type[Record], path: tuple, item: Any,
         return
     where = Where(rel, line, path, doc)
     if record.id in result.records:
-        first = result.where[record.id]
-        issues.add(rel, where.field_line("id"), where.field_name("id"),
-                   f"Duplicate id {record.id!r}: already used by the "
-                   f"{result.records[record.id].kind} record at {first.file}:{first.line}.",
-                   "Ids are unique across all files: if it is the same thing, merge the two "
-                   "records (keep both spellings as alt_labels); otherwise choose another id.",
-                   code="duplicate-id", record_id=record.id)
+        _duplicate(result, record, where, issues)
         return
     result.records[record.id] = record
     result.where[record.id] = where

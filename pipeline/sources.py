@@ -63,6 +63,9 @@ class QuoteLocation:
     suffix: str
 
 
+_WORDS = re.compile(r"\S+")
+
+
 @dataclass
 class SourceText:
     """One archived source: its registry entry and its decoded text."""
@@ -80,22 +83,28 @@ class SourceText:
     extra: dict = field(default_factory=dict)
 
     @cached_property
-    def _normalised(self) -> tuple[str, list[int]]:
-        """The whitespace-normalised text, and for each of its characters the offset of the
-        character it came from in the original text (a single space stands for a run)."""
-        chars: list[str] = []
+    def _normal_text(self) -> str:
+        """The whitespace-normalised text: runs of white space as one space, none at the ends."""
+        return " ".join(_WORDS.findall(self.text))
+
+    @cached_property
+    def _origin(self) -> list[int]:
+        """For each character of the normalised text, the offset of the character it came
+        from in the original text (a single space stands for a run)."""
         origin: list[int] = []
-        for match in re.finditer(r"\S+", self.text):
-            if chars:
-                chars.append(" ")
+        for match in _WORDS.finditer(self.text):
+            if origin:
                 origin.append(match.start() - 1)
-            chars.extend(match.group())
             origin.extend(range(match.start(), match.end()))
-        return "".join(chars), origin
+        return origin
+
+    @property
+    def _normalised(self) -> tuple[str, list[int]]:
+        return self._normal_text, self._origin
 
     def occurrences(self, quote: str) -> list[int]:
         """Start positions (in the normalised text) of every occurrence of `quote`."""
-        norm, _ = self._normalised
+        norm = self._normal_text
         needle = normalise_space(quote)
         found, start = [], norm.find(needle) if needle else -1
         while start != -1:
@@ -125,7 +134,7 @@ class SourceText:
         maintainer whose quote does not occur, so they can see what the source really says."""
         from rapidfuzz import fuzz
 
-        norm, _ = self._normalised
+        norm = self._normal_text
         needle = normalise_space(quote)
         if not needle or not norm:
             return "", 0.0

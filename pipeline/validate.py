@@ -32,25 +32,28 @@ import resource
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from . import __version__
 from .errors import EnvironmentProblem, InvalidData, Issue, IssueList, Severity
-from .link import check_review_file, link_triples
-from .mapping import MappingContext, entity_iri, map_record, map_source
-from .records import Where
-from .vocab import DATASET, HCID, HCTOPIC
+from .link import check_review_file
+from .shacl import (  # noqa: F401 - ShaclRun and load_shapes are part of this stage's API
+    SH,
+    SHAPES_DIR,
+    ShaclResult,
+    ShaclRun,
+    _curie,
+    _issue_order,
+    load_shapes,
+    turtle_syntax_error,
+)
+from .vocab import DATASET, HCID
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
-SHAPES_DIR = Path("shapes")
-ONTOLOGY_DIR = Path("ontology")
-TOPICS_FILE = "ontology/topics.ttl"
-BATCH_TRIPLES = 20_000  # triples per pyshacl run (~30 MB of rdflib graph)
 REPORT_IRI = URIRef(DATASET + "/validation-report")
 REPORT_FILES = ("validation-report.ttl", "validation-report.html")
 FORMATS = ("text", "json", "github", "sarif")
@@ -58,21 +61,6 @@ DOCS = "docs/records.md"
 
 
 # --- the report -------------------------------------------------------------------------------
-
-@dataclass
-class ShaclResult:
-    """One SHACL result, as pyshacl reported it, with the issue it was translated into."""
-
-    focus: str
-    path: str | None
-    value: str | None
-    shape: str  # readable: hcsh:Name, or "<node shape>/<sh:name>" for a blank property shape
-    shape_iri: str | None  # the shape's IRI; None for a blank node
-    component: str
-    severity: str
-    message: str  # the shape's sh:message (or pyshacl's own text)
-    issue: Issue
-
 
 @dataclass
 class ValidationReport:
@@ -122,12 +110,31 @@ class ValidationReport:
 
 # --- validation -------------------------------------------------------------------------------
 
-def validate_project(root: Path, *, strict: bool = False) -> ValidationReport:
+def validate_project(root: Path, *, strict: bool = False, engine: str | None = None,
+                     executor: str = "auto", jobs: int | None = None) -> ValidationReport:
     """Run every check on the project at `root`; nothing is written."""
-    from .build import load_project
+    report, _outputs = check_project(root, strict=strict, engine=engine, executor=executor,
+                                     jobs=jobs)
+    return report
+
+
+def check_project(root: Path, *, strict: bool = False, write: bool = False,
+                  cache: Path | None = None, engine: str | None = None,
+                  executor: str = "auto", jobs: int | None = None,
+                  scheduler: str | None = None) -> tuple[ValidationReport, list]:
+    """Read, check, map and validate the project shard by shard (pipeline/shards.py).
+
+    Returns the report and every shard's output; with `write`, each shard's pieces of the
+    release are written into `cache` (the build assembles the dumps from them)."""
+    from .link import enrichment_triples
+    from .link import load_entities
+    from .project import load_project
+    from .publish import TURTLE_PREFIXES
     from .register import check_register
+    from .shards import entity_graphs, plan_shards, project_digest, run_shards
 
     started = time.perf_counter()
+    timings: dict[str, float] = {}
     root = Path(root)
     if not root.is_dir() or not (root / "data").is_dir():
         raise EnvironmentProblem(
@@ -139,15 +146,44 @@ def validate_project(root: Path, *, strict: bool = False) -> ValidationReport:
     check_register(project, issues)
     # "not linked yet" is advice the shapes give at the actor's own record; the review
     # file's copy of it would only repeat it
-    issues.extend(i for i in check_review_file(root) if i.code != "unlinked")
+    entities = load_entities(root, project.records)
+    issues.extend(i for i in check_review_file(root, entities) if i.code != "unlinked")
     shapes = load_shapes(root, issues)
+    timings["read and check"] = time.perf_counter() - started
     report = ValidationReport(root, [], strict, project=project)
+    outputs: list = []
     if shapes is not None:
-        shacl = ShaclRun(project, shapes, issues)
-        shacl.run()
-        report.shacl_results = shacl.results
+        from .describe import load_metadata
+        from .shards import ShardEnv
+
+        run = ShaclRun(project, shapes, issues, engine=engine)
+        enrichment: dict[str, list] = defaultdict(list)
+        if write:
+            try:
+                for triple in enrichment_triples(root, project.records):
+                    subject = str(triple[0])
+                    rid = (subject[len(str(HCID)):].split("#", 1)[0]
+                           if subject.startswith(str(HCID)) else "")
+                    enrichment[rid].append(triple)
+            except InvalidData:
+                enrichment.clear()  # the review file's errors are reported above
+        env = ShardEnv(
+            run, write, cache, entity_graphs(project) if write else {}, dict(enrichment),
+            load_metadata(root).uri_space if write else "", TURTLE_PREFIXES,
+            project_digest(root) if write else "")
+        step = time.perf_counter()
+        outputs = run_shards(env, plan_shards(project), executor=executor, jobs=jobs,
+                             scheduler=scheduler)
+        timings["map, validate and write pieces"] = time.perf_counter() - step
+        results = []
+        for output in outputs:
+            issues.extend(output.issues)
+            issues.extend(r.issue for r in output.results)
+            results.extend(output.results)
+        report.shacl_results = sorted(results, key=lambda r: (_issue_order(r.issue), r.shape))
         report.shacl_ran = True
-        report.stats.update(shacl.stats)
+        report.stats.update({"shapes": run.stats["shapes"], "shards": len(outputs),
+                             "triples": sum(o.checked for o in outputs)})
     report.issues = sorted(set(issues.items), key=_issue_order)
     report.stats.update({
         "records": len(project.records.records),
@@ -155,512 +191,8 @@ def validate_project(root: Path, *, strict: bool = False) -> ValidationReport:
         "files": len(project.records.files),
         "seconds": round(time.perf_counter() - started, 3),
     })
-    return report
-
-
-def _issue_order(issue: Issue) -> tuple:
-    return (issue.file, issue.line, issue.column, issue.field, issue.message, issue.code)
-
-
-def load_shapes(root: Path, issues: IssueList) -> Graph | None:
-    """Every shapes/*.ttl file in one graph; a missing or broken file is a located issue."""
-    directory = root / SHAPES_DIR
-    files = sorted(directory.glob("*.ttl")) if directory.is_dir() else []
-    if not files:
-        issues.add(SHAPES_DIR.as_posix(), 0, "(file)",
-                   "No SHACL shapes found (shapes/*.ttl); the graph cannot be validated.",
-                   "Restore shapes/healthcoop-shapes.ttl from version control.",
-                   code="shapes-missing")
-        return None
-    graph = Graph()
-    ok = True
-    for path in files:
-        rel = path.relative_to(root).as_posix()
-        problem = turtle_syntax_error(path)
-        if problem:
-            line, message = problem
-            issues.add(rel, line, "(syntax)", f"The shapes file is not valid Turtle: {message}",
-                       "Fix the Turtle syntax (a parser such as `riot --validate` shows where).",
-                       code="shapes-syntax")
-            ok = False
-            continue
-        graph.parse(path, format="turtle")
-    if not ok:
-        return None
-    if not any(graph.subjects(RDF.type, SH.NodeShape)):
-        issues.add(SHAPES_DIR.as_posix(), 0, "(file)", "The shapes files define no sh:NodeShape.",
-                   "Restore shapes/healthcoop-shapes.ttl from version control.",
-                   code="shapes-missing")
-        return None
-    return graph
-
-
-def turtle_syntax_error(path: Path) -> tuple[int, str] | None:
-    """(line, message) of the first Turtle syntax error, by pyoxigraph (strict, located)."""
-    import pyoxigraph as ox
-
-    try:
-        for _ in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            pass
-    except SyntaxError as err:
-        line = getattr(err, "lineno", None) or 0
-        return int(line), str(err.msg if hasattr(err, "msg") else err)
-    except (ValueError, OSError) as err:
-        return 0, str(err)
-    return None
-
-
-class ShaclRun:
-    """SHACL over the mapped dataset in bounded batches, results translated to YAML places.
-
-    Two passes over the records. The first maps each record and keeps only its "stub": the
-    triples of its entity node whose predicate a shape may test on a node that *points at*
-    it (always rdf:type, for sh:class; plus the paths of shapes used through sh:node and
-    friends, e.g. rdfs:label and owl:deprecated). The second maps the records again, batch
-    by batch, and adds to each batch the stubs of the nodes it points at. The topic scheme
-    (ontology/topics.ttl) is validated as a batch of its own.
-    """
-
-    def __init__(self, project, shapes: Graph, issues: IssueList,
-                 batch_triples: int = BATCH_TRIPLES):
-        self.project = project
-        self.shapes = shapes
-        self.issues = issues
-        self.batch_triples = batch_triples
-        self.ctx = MappingContext(project.records, project.sources)
-        self.results: list[ShaclResult] = []
-        self.stats: dict = {"triples": 0, "batches": 0, "shacl_seconds": 0.0,
-                            "shapes": len(set(shapes.subjects(RDF.type, SH.NodeShape)))}
-        self._shape_info: dict = {}
-        self._source_doc = None
-        self._bad = {i.record_id for i in issues.errors if i.record_id}
-        self._known = (set(project.records.records) | set(project.records.failed)
-                       | set(project.sources))
-        self.stub_predicates = stub_predicates(shapes)
-        self.topic_lines: dict[URIRef, int] = {}
-        self.topic_triples: list = []
-        self.stubs: dict[URIRef, list] = {}
-
-    # pass 1: the stub of every node a batch may point at
-
-    def _build_stubs(self) -> None:
-        from .mapping import _classes  # the mapping's own record -> classes table
-
-        stubs = self.stubs
-        for rid, triples in self.entities():
-            node = entity_iri(rid)
-            stubs[node] = [t for t in triples
-                           if t[0] == node and t[1] in self.stub_predicates]
-        for rid, record in self.project.records.records.items():
-            if rid in self._bad:  # not mapped: its types still let references to it pass
-                stubs[entity_iri(rid)] = [(entity_iri(rid), RDF.type, c)
-                                          for c in _classes(record)[0]]
-        for path in sorted((self.project.root / ONTOLOGY_DIR).glob("*.ttl")):
-            if turtle_syntax_error(path):
-                continue  # a broken topic scheme is reported by load_topics
-            graph = Graph()
-            graph.parse(path, format="turtle")
-            for s, p, o in graph:
-                if isinstance(s, URIRef) and p in self.stub_predicates:
-                    stubs.setdefault(s, []).append((s, p, o))
-            if path.name == "topics.ttl":
-                self.topic_triples = [t for t in graph if isinstance(t[0], URIRef)]
-                self.topic_lines = _subject_lines(path, {t[0] for t in self.topic_triples})
-
-    # pass 2: batches
-
-    def entities(self) -> Iterator[tuple[str, list]]:
-        """(id, triples) for every source and record that has no errors, in id order."""
-        for source in sorted(self.project.sources.values(), key=lambda s: s.id):
-            if source.id not in self._bad:
-                yield source.id, self._map(source.id, map_source, source)
-        # accepted Wikidata/ROR links travel with the actor they belong to
-        links: dict[str, list] = defaultdict(list)
-        try:
-            for triple in link_triples(self.project.root):
-                links[str(triple[0]).split("#", 1)[0].rsplit("/", 1)[-1]].append(triple)
-        except InvalidData:
-            links.clear()  # the review file's errors are reported by check_review_file
-        for record in self.project.records.sorted():
-            if record.id not in self._bad:
-                yield record.id, self._map(record.id, map_record, record) + links[record.id]
-
-    def _map(self, rid: str, mapper, item) -> list:
-        from .publish import to_oxigraph
-
-        try:
-            triples = list(mapper(item, self.ctx))
-            for triple in triples:  # what the strict serialiser would refuse, found here
-                for term in triple:
-                    to_oxigraph(term)
-            return triples
-        except Exception as err:  # noqa: BLE001 - any failure is reported at the record
-            if rid not in self._bad:
-                file, line, fld = self._record_place(rid, "")
-                self.issues.add(file, line, fld,
-                                f"The record cannot be turned into RDF: {err}",
-                                "Check the record's ids and text for characters that cannot "
-                                "appear in an IRI or literal.", code="mapping", record_id=rid)
-                self._bad.add(rid)
-            return []
-
-    def batches(self) -> Iterator[tuple[Graph, set]]:
-        graph, owned, count = Graph(), set(), 0
-        for _rid, triples in self.entities():
-            for triple in triples:
-                graph.add(triple)
-                owned.add(triple[0])
-            count += len(triples)
-            self.stats["triples"] += len(triples)
-            if count >= self.batch_triples:
-                yield self._with_stubs(graph, owned), owned
-                graph, owned, count = Graph(), set(), 0
-        if count:
-            yield self._with_stubs(graph, owned), owned
-        if self.topic_triples:
-            graph = Graph()
-            for triple in self.topic_triples:
-                graph.add(triple)
-            owned = {t[0] for t in self.topic_triples}
-            yield self._with_stubs(graph, owned), owned
-
-    def _with_stubs(self, graph: Graph, owned: set) -> Graph:
-        """Add the stubs of every node the batch points at but does not hold."""
-        referenced = {o for o in graph.objects() if isinstance(o, URIRef) and o not in owned}
-        for node in referenced:
-            for triple in self.stubs.get(node, ()):
-                graph.add(triple)
-        return graph
-
-    def run(self) -> None:
-        import pyshacl
-
-        self._build_stubs()
-        for graph, owned in self.batches():
-            started = time.perf_counter()
-            _conforms, report, _text = pyshacl.validate(
-                graph, shacl_graph=self.shapes, inference="none", inplace=True,
-                allow_warnings=True, allow_infos=True, advanced=False,
-            )
-            self.stats["shacl_seconds"] += time.perf_counter() - started
-            self.stats["batches"] += 1
-            self._collect(report, graph, owned)
-        self.stats["shacl_seconds"] = round(self.stats["shacl_seconds"], 3)
-        self.results.sort(key=lambda r: (_issue_order(r.issue), r.shape))
-
-    # translation of results
-
-    def _collect(self, report: Graph, graph: Graph, owned: set) -> None:
-        for result in report.objects(None, SH.result):
-            focus = report.value(result, SH.focusNode)
-            holder = focus
-            if focus not in owned:
-                if _is_entity_or_topic(focus):
-                    continue  # a stub borrowed from another batch: judged in its own
-                # an outside node (a Wikidata item): judged where the batch points at it
-                holder = next((s for s in graph.subjects(None, focus) if s in owned), None)
-                if holder is None:
-                    continue
-            value = report.value(result, SH.value)
-            if self._is_known_broken(value):
-                continue  # an unknown id or a record with errors: reported where it is
-            path = report.value(result, SH.resultPath)
-            shape = report.value(result, SH.sourceShape)
-            component = report.value(result, SH.sourceConstraintComponent)
-            severity = report.value(result, SH.resultSeverity)
-            messages = [m for m in report.objects(result, SH.resultMessage)
-                        if isinstance(m, Literal)]
-            self.results.append(self.translate(focus, holder, path, value, shape, component,
-                                               severity, messages))
-
-    def _is_known_broken(self, value) -> bool:
-        if not isinstance(value, URIRef) or not str(value).startswith(str(HCID)):
-            return False
-        ident = str(value)[len(str(HCID)):].split("#", 1)[0]
-        return (ident not in self._known or ident in self.project.records.failed
-                or ident in self._bad)
-
-    def shape_info(self, shape) -> dict:
-        """sh:name, sh:message, sh:description of a shape, and a readable name for it."""
-        if shape in self._shape_info:
-            return self._shape_info[shape]
-        g = self.shapes
-        parent = next(iter(g.subjects(SH.property, shape)), None)
-        name = g.value(shape, SH.name)
-        info = {
-            "name": str(name) if name is not None else None,
-            "description": _english(g.objects(shape, SH.description)),
-            "message": _english(g.objects(shape, SH.message)),
-            "label": _shape_label(shape, parent, name),
-        }
-        self._shape_info[shape] = info
-        return info
-
-    def translate(self, focus, holder, path, value, shape, component, severity, messages
-                  ) -> ShaclResult:
-        info = self.shape_info(shape) if shape is not None else {
-            "name": None, "description": None, "message": None, "label": ""}
-        name = info["name"] or _field_for_predicate(path)
-        component_name = _local(component).removesuffix("ConstraintComponent") or "shape"
-        if holder in self.topic_lines:
-            file, line = TOPICS_FILE, self.topic_lines[holder]
-            shown_field, rid = name or _curie(holder), ""
-        else:
-            origin = self.ctx.origins.get(str(holder))
-            rid = origin.record_id if origin else ""
-            base = origin.field if origin else ""
-            if not base and isinstance(value, URIRef):
-                # a value that is a fragment of this record (an evidence annotation) says
-                # which list entry is meant
-                value_origin = self.ctx.origins.get(str(value))
-                if value_origin and value_origin.record_id == rid:
-                    base = value_origin.field
-            field_path = self._with_index(rid, merge_field(base, name), value)
-            file, line, shown_field = self._record_place(rid, field_path)
-        level = {"Violation": Severity.ERROR, "Warning": Severity.WARNING,
-                 "Info": Severity.INFO}.get(_local(severity), Severity.ERROR)
-        raw = _english(messages) or info["message"] or f"SHACL {component_name} failed."
-        message = raw
-        shown_value = _show(value)
-        if shown_value and shown_value not in message:
-            message = f"{message.rstrip('.')}. (value: {shown_value})"
-        rule = f"shape {info['label']} in {SHAPES_DIR.as_posix()}/" if info["label"] else ""
-        if info["description"]:
-            fix = info["description"]
-        elif info["message"]:  # the shapes' messages are written for maintainers
-            fix = f"Do as the message says (the rule: {rule})." if rule else "As above."
-        else:
-            fix = _component_fix(component_name, name or "the field") + (
-                f" (The rule: {rule}.)" if rule else "")
-        issue = Issue(file, line, shown_field, message, fix, severity=level,
-                      code=f"shacl-{component_name[:1].lower()}{component_name[1:]}",
-                      record_id=rid)
-        self.issues.items.append(issue)
-        return ShaclResult(str(focus), str(path) if isinstance(path, URIRef) else None,
-                           _term_text(value), info["label"] or str(shape),
-                           str(shape) if isinstance(shape, URIRef) else None, str(component),
-                           _local(severity) or "Violation", raw, issue)
-
-    def _with_index(self, rid: str, field_path: str, value) -> str:
-        """`parties` -> `parties[1]` when the offending value is the second party."""
-        record = self.project.records.records.get(rid)
-        if record is None or not field_path or value is None or "." in field_path:
-            return field_path
-        items = getattr(record, field_path, None)
-        if not isinstance(items, list):
-            return field_path
-        from .sources import repair_text
-
-        for index, item in enumerate(items):
-            if isinstance(item, str) and (entity_iri(item) == value or HCTOPIC[item] == value):
-                return f"{field_path}[{index}]"
-            label = getattr(item, "label", None)  # an alt_labels entry
-            if isinstance(value, Literal) and label is not None and repair_text(label) == str(
-                    value):
-                return f"{field_path}[{index}].label"
-        return field_path
-
-    def _record_place(self, rid: str, field_path: str) -> tuple[str, int, str]:
-        """(file, line, field) of a field of a record or of a source registry entry."""
-        where: Where | None = self.project.records.where.get(rid)
-        if where is not None:
-            if not field_path:
-                return where.file, where.line, where.field_name(())
-            return where.file, where.field_line(field_path), where.field_name(field_path)
-        if rid in self.project.sources:
-            return self._source_place(rid, field_path)
-        return "(dataset)", 0, field_path or "(graph)"
-
-    def _source_place(self, sid: str, field_path: str) -> tuple[str, int, str]:
-        from .sources import REGISTRY
-        from .yamlfile import load_yaml
-
-        if self._source_doc is None:
-            self._source_doc = load_yaml(self.project.root / REGISTRY, self.project.root,
-                                         IssueList())
-        doc = self._source_doc
-        index = 0
-        if doc is not None and isinstance(doc.data, dict):
-            for i, entry in enumerate(doc.data.get("sources") or []):
-                if isinstance(entry, dict) and entry.get("id") == sid:
-                    index = i
-                    break
-        parts = [p for p in re.split(r"[.\[\]]+", field_path) if p]
-        path = ("sources", index, *[int(p) if p.isdigit() else p for p in parts])
-        line = doc.line(path) if doc is not None else self.project.sources[sid].registry_line
-        shown = f"sources[{index}]" + (f".{field_path}" if field_path else "")
-        return REGISTRY.as_posix(), line, shown
-
-
-def merge_field(base: str, name: str | None) -> str:
-    """The record field a result is about, from the field of the node it was found on
-    (`evidence[2]`, `amount`, or "" for the entity itself) and the shape's sh:name, which
-    names fields from the record's top (`evidence.quote`, `amount.currency`, `parties`)."""
-    if not name:
-        return base
-    if not base:
-        return name
-    root = re.sub(r"\[\d+\]$", "", base)
-    if name == root or name.startswith(root + "."):
-        return base + name[len(root):]
-    return f"{base}.{name}"
-
-
-def stub_predicates(shapes: Graph) -> set:
-    """rdf:type, and the paths of every shape that may be evaluated on a value node (one
-    used through sh:node, sh:qualifiedValueShape, or inside sh:or/and/xone/not), with their
-    property shapes: the triples a node needs in a batch where it is only pointed at."""
-    from rdflib.collection import Collection
-
-    value_shapes: set = set()
-    for predicate in (SH.node, SH.qualifiedValueShape, SH["not"]):
-        value_shapes.update(shapes.objects(None, predicate))
-    for predicate in (SH["or"], SH["and"], SH.xone):
-        for head in shapes.objects(None, predicate):
-            value_shapes.update(Collection(shapes, head))
-    found = {RDF.type}
-    todo, seen = list(value_shapes), set()
-    while todo:
-        shape = todo.pop()
-        if shape in seen:
-            continue
-        seen.add(shape)
-        path = shapes.value(shape, SH.path)
-        if isinstance(path, URIRef):
-            found.add(path)
-        todo.extend(shapes.objects(shape, SH.property))
-        todo.extend(shapes.objects(shape, SH.node))
-    return found
-
-
-def _is_entity_or_topic(node) -> bool:
-    return isinstance(node, URIRef) and (str(node).startswith(str(HCID))
-                                         or str(node).startswith(str(HCTOPIC)))
-
-
-def _subject_lines(path: Path, subjects: set) -> dict:
-    """The line where each subject's description starts in a Turtle file (first line that
-    begins with its prefixed name or full IRI)."""
-    lines: dict = {}
-    text = path.read_text(encoding="utf-8")
-    by_text = {}
-    for s in subjects:
-        iri = str(s)
-        by_text[f"<{iri}>"] = s
-        if iri.startswith(str(HCTOPIC)):
-            by_text["hctopic:" + iri[len(str(HCTOPIC)):]] = s
-    for number, line in enumerate(text.split("\n"), start=1):
-        token = line.split(" ", 1)[0].strip()
-        if token in by_text and by_text[token] not in lines:
-            lines[by_text[token]] = number
-    return lines
-
-
-def _english(literals: Iterable) -> str | None:
-    """The English (or untagged) text among literals, else any."""
-    values = [v for v in literals if isinstance(v, Literal)]
-    for v in values:
-        if v.language in (None, "en") or (v.language or "").startswith("en-"):
-            return str(v)
-    return str(values[0]) if values else None
-
-
-def _local(term) -> str:
-    if term is None:
-        return ""
-    text = str(term)
-    return re.split(r"[#/]", text)[-1]
-
-
-def _shape_label(shape, parent, name) -> str:
-    if isinstance(shape, URIRef):
-        return _curie(shape)
-    if parent is not None and name is not None:
-        return f"{_curie(parent)}/{name}"
-    return _curie(parent) if parent is not None else ""
-
-
-def _curie(term) -> str:
-    text = str(term)
-    for prefix, ns in (("hcsh:", "https://w3id.org/healthcoop/shapes#"),
-                       ("hc:", "https://w3id.org/healthcoop/ontology#"),
-                       ("hcid:", str(HCID))):
-        if text.startswith(ns):
-            return prefix + text[len(ns):]
-    return text if isinstance(term, URIRef) else ""
-
-
-def _show(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, URIRef):
-        text = str(value)
-        if text.startswith(str(HCID)):
-            return text[len(str(HCID)):]
-        if text.startswith(str(HCTOPIC)):
-            return text[len(str(HCTOPIC)):]
-        return text
-    if isinstance(value, Literal):
-        text = str(value)
-        text = text if len(text) <= 80 else text[:77] + "..."
-        return json.dumps(text, ensure_ascii=False)
-    return ""
-
-
-def _term_text(value) -> str | None:
-    if value is None or isinstance(value, BNode):
-        return None
-    return value.n3() if isinstance(value, (URIRef, Literal)) else str(value)
-
-
-def _field_for_predicate(path) -> str:
-    """A predicate -> the record field it comes from, for shapes without sh:name."""
-    if not isinstance(path, URIRef):
-        return ""
-    from .vocab import REFERENCE_PREDICATES
-
-    for name, predicate in REFERENCE_PREDICATES.items():
-        if predicate == path:
-            return name
-    return {
-        str(RDFS.label): "label",
-        "http://www.w3.org/2004/02/skos/core#prefLabel": "label",
-        "http://www.w3.org/2004/02/skos/core#altLabel": "alt_labels",
-        "http://www.w3.org/2004/02/skos/core#hiddenLabel": "alt_labels",
-        "http://www.w3.org/2004/02/skos/core#editorialNote": "note",
-        str(DCTERMS.title): "title",
-        str(DCTERMS.isReplacedBy): "replaced_by",
-        "http://www.w3.org/2002/07/owl#deprecated": "deprecated",
-        "https://w3id.org/healthcoop/ontology#deprecationReason": "deprecated",
-        "https://w3id.org/healthcoop/ontology#evidence": "evidence",
-        "https://w3id.org/healthcoop/ontology#date": "date",
-        "https://w3id.org/healthcoop/ontology#amount": "amount",
-        "https://w3id.org/healthcoop/ontology#purpose": "purpose",
-        "https://w3id.org/healthcoop/ontology#topic": "topics",
-        "https://w3id.org/healthcoop/ontology#duration": "duration",
-        "https://w3id.org/healthcoop/ontology#roleTitle": "title",
-        "https://w3id.org/healthcoop/ontology#roleStatus": "status",
-        "https://schema.org/startDate": "date",
-        "https://schema.org/endDate": "date",
-        "https://schema.org/currency": "currency",
-        "https://schema.org/value": "value",
-        "http://xmlns.com/foaf/0.1/title": "honorific",
-    }.get(str(path), "")
-
-
-def _component_fix(component: str, field_name: str) -> str:
-    return {
-        "MinCount": f"Add `{field_name}` (see {DOCS} for what each kind of record needs).",
-        "MaxCount": f"Give `{field_name}` only as many values as allowed.",
-        "Class": f"Point `{field_name}` at a record of the kind it expects "
-                 f"(see {DOCS}).",
-        "Datatype": f"Write `{field_name}` in the required form (dates: YYYY, YYYY-MM or "
-                    "YYYY-MM-DD).",
-        "Pattern": f"Write `{field_name}` in the required form.",
-        "In": f"Use one of the allowed values for `{field_name}`.",
-        "LanguageIn": f"Write `{field_name}` in English.",
-        "NodeKind": f"`{field_name}` must be a link to a record (an id), not text.",
-    }.get(component, f"Correct `{field_name}` (see {DOCS}).")
+    report.stats["stage seconds"] = {k: round(v, 3) for k, v in timings.items()}
+    return report, outputs
 
 
 # --- the SHACL report as RDF, and as a page ---------------------------------------------------

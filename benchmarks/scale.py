@@ -1,0 +1,272 @@
+"""The build at scale: clean and incremental builds of generated corpora, against the floor.
+
+`python -m benchmarks.scale [--sizes 1000,10000,100000,1000000] [--work DIR]` (also part of
+`make bench`). For each size a corpus is generated once (`healthcoop bench generate`, seed
+1, kept in DIR so a rerun does not regenerate it), then, each in a fresh process:
+
+- the clean build (`build_release`, no site, cache emptied first): wall time and peak
+  resident memory of the whole build and of each stage;
+- the incremental build after one record file changed (one label edited);
+- the floor: pyoxigraph parsing the release's N-Triples and writing all five formats
+  (N-Triples, Turtle, JSON-LD, N-Quads, TriG; the quads parsed from the N-Quads dump).
+
+Memory: a sampler thread adds up the resident memory (psutil) of the build process and of
+all its worker processes every 20 ms; a stage's peak is the highest sum while it ran. The
+results go to benchmarks/results/scale.json; `benchmarks/results/README.md` shows them.
+Timings are measurements on one machine, not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
+
+
+class MemorySampler:
+    """Resident memory of this process and its children, sampled in a thread."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        import psutil
+
+        self.process = psutil.Process()
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _total(self) -> int:
+        import psutil
+
+        total = 0
+        try:
+            procs = [self.process, *self.process.children(recursive=True)]
+        except psutil.Error:
+            return 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.perf_counter(), self._total()))
+            time.sleep(self.interval)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak_mb(self, start: float = 0.0, end: float = float("inf")) -> float:
+        values = [rss for t, rss in self.samples if start <= t <= end]
+        return round(max(values, default=0) / 2**20, 1)
+
+
+def corpus(size: int, work: Path) -> tuple[Path, float]:
+    """The generated project for `size` records (generated once), and the generation time."""
+    path = work / f"corpus-{size}"
+    marker = path / ".generated-ok"
+    if marker.is_file():
+        return path, float(marker.read_text())
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pipeline.cli", "bench", "generate", "--records",
+                    str(size), "--seed", "1", "--out", str(path)], check=True, cwd=ROOT)
+    seconds = round(time.perf_counter() - started, 2)
+    marker.write_text(str(seconds))
+    return path, seconds
+
+
+def one_build(project: Path, out: Path, mode: str) -> dict:
+    """One build in this process: mode "clean" (cache emptied), "incremental" (one record
+    file changed first) or "floor"."""
+    import shutil
+
+    from pipeline.build import build_release
+
+    if mode == "floor":
+        return floor(out)
+    if mode == "clean":
+        shutil.rmtree(project / ".cache", ignore_errors=True)
+    if mode == "incremental":
+        touch_one_file(project)
+    timings: dict = {}
+    with MemorySampler() as sampler:
+        started = time.perf_counter()
+        build_release(project, out, register=False, site=False, timings=timings)
+        ended = time.perf_counter()
+    stages, t = {}, started
+    for name in ("read and check", "map, validate and write pieces", "tables", "dumps",
+                 "description and checksums"):
+        seconds = timings.get(name, 0.0)
+        stages[name] = {"seconds": round(seconds, 2),
+                        "peak_rss_mb": sampler.peak_mb(t, t + seconds)}
+        t += seconds
+    nt = out / "healthcoop.nt"
+    return {
+        "mode": mode,
+        "seconds": round(ended - started, 2),
+        "peak_rss_mb": sampler.peak_mb(),
+        "stages": stages,
+        "triples_in_dump": sum(1 for _ in nt.open("rb")),
+        "nt_mb": round(nt.stat().st_size / 2**20, 1),
+        "release_mb": round(sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+                            / 2**20, 1),
+        "cpus": os.cpu_count(),
+    }
+
+
+def touch_one_file(project: Path) -> None:
+    """Change one label in the middle record file: " (edited)" added, or removed again."""
+    files = sorted((project / "data/records").glob("*.yaml"))
+    target = files[len(files) // 2]
+    lines = target.read_text(encoding="utf-8").split("\n")
+    for i, line in enumerate(lines):
+        if line.strip().startswith("label:"):
+            quote = line[-1] if line[-1] in "\"'" else ""
+            body = line[:-1] if quote else line
+            mark = " (edited)"
+            body = body[:-len(mark)] if body.endswith(mark) else body + mark
+            lines[i] = body + quote
+            break
+    target.write_text("\n".join(lines), encoding="utf-8")
+
+
+def floor(out: Path) -> dict:
+    """pyoxigraph alone: parse the N-Triples dump and write the five formats (the quads for
+    N-Quads and TriG parsed from the N-Quads dump), into a scratch folder."""
+    import tempfile
+
+    import pyoxigraph as ox
+
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp, MemorySampler() as sampler:
+        started = time.perf_counter()
+        triples = list(ox.parse(path=str(out / "healthcoop.nt"), format=ox.RdfFormat.N_TRIPLES))
+        quads = list(ox.parse(path=str(out / "healthcoop.nq"), format=ox.RdfFormat.N_QUADS))
+        parsed = time.perf_counter()
+        for name, fmt, data in (("a.nt", ox.RdfFormat.N_TRIPLES, triples),
+                                ("a.ttl", ox.RdfFormat.TURTLE, triples),
+                                ("a.jsonld", ox.RdfFormat.JSON_LD, triples),
+                                ("a.nq", ox.RdfFormat.N_QUADS, quads),
+                                ("a.trig", ox.RdfFormat.TRIG, quads)):
+            ox.serialize(data, str(Path(tmp) / name), fmt)
+        ended = time.perf_counter()
+    return {"mode": "floor", "seconds": round(ended - started, 2),
+            "parse_seconds": round(parsed - started, 2),
+            "write_seconds": round(ended - parsed, 2), "peak_rss_mb": sampler.peak_mb(),
+            "triples": len(triples), "quads": len(quads)}
+
+
+def run_size(size: int, work: Path) -> dict:
+    project, generate_seconds = corpus(size, work)
+    out = work / f"output-{size}"
+    row: dict = {"records": size, "generate_seconds": generate_seconds}
+    for mode in ("clean", "incremental", "floor"):
+        print(f"  {size:>9,} records: {mode} ...", flush=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.scale", "--one", str(project), str(out), mode],
+            cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            row[mode] = {"error": (done.stderr or done.stdout)[-2000:]}
+            print(row[mode]["error"], file=sys.stderr)
+            break
+        row[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    clean, fl = row.get("clean", {}), row.get("floor", {})
+    if "seconds" in clean and fl.get("seconds"):
+        row["floor_ratio"] = round(clean["seconds"] / fl["seconds"], 1)
+        row["ms_per_record"] = round(1000 * clean["seconds"] / size, 3)
+    return row
+
+
+def machine() -> dict:
+    import platform
+
+    import psutil
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def readme_section(result: dict) -> str:
+    """The scale table for benchmarks/results/README.md."""
+    m = result["machine"]
+    rows = []
+    for run in result["runs"]:
+        clean, inc, fl = run.get("clean", {}), run.get("incremental", {}), run.get("floor", {})
+        stages = clean.get("stages", {})
+
+        def stage(name: str, stages=stages) -> str:
+            st = stages.get(name)
+            return f"{st['seconds']} s / {st['peak_rss_mb']:,.0f} MB" if st else "–"
+
+        rows.append(
+            f"| {run['records']:,} | {clean.get('triples_in_dump', '–'):,} | "
+            f"{clean.get('seconds', '–')} | {clean.get('peak_rss_mb', 0):,.0f} | "
+            f"{run.get('ms_per_record', '–')} | {stage('read and check')} | "
+            f"{stage('map, validate and write pieces')} | {stage('tables')} | "
+            f"{stage('dumps')} | {stage('description and checksums')} | "
+            f"{inc.get('seconds', '–')} | {fl.get('seconds', '–')} | "
+            f"{run.get('floor_ratio', '–')} |")
+    return f"""## The build at scale (`python -m benchmarks.scale`)
+
+Corpora from `healthcoop bench generate --records N --seed 1`; each build in a fresh process,
+without the site; peak memory is the sum over the build process and its workers (sampled
+every 20 ms). Measured {result['date']} on {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB
+RAM, Python {m['python']}. The floor: pyoxigraph parsing the N-Triples (and the N-Quads)
+and writing all five formats, measured in the same run.
+
+| records | triples in the dump | clean build s | peak MB | ms per record | read and check \
+| map, validate, pieces | tables | dumps | description, checksums | one file changed s \
+| floor s | build / floor |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+"""
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench")
+    parser.add_argument("--one", nargs=3, metavar=("PROJECT", "OUT", "MODE"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(one_build(Path(args.one[0]), Path(args.one[1]), args.one[2])))
+        return {}
+    args.work.mkdir(parents=True, exist_ok=True)
+    import datetime
+
+    result = {"date": datetime.date.today().isoformat(), "machine": machine(), "runs": []}
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        result["runs"].append(run_size(size, args.work))
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "scale.json").write_text(json.dumps(result, indent=2) + "\n",
+                                            encoding="utf-8")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,496 @@
+"""Stage `shards`: the project cut into shards, each mapped once, validated and written as
+pieces of the release, in parallel; unchanged shards come from the cache.
+
+In:  the loaded, checked project (sources, records with positions) and its shapes.
+Out: `run_shards(project, shapes, issues, ...)` returns a `ShardRun`: per shard its SHACL
+     results (translated to file:line:field issues), its mapping issues, its statistics and,
+     when writing, its pieces (pipeline/pieces.py) in a content-addressed cache folder.
+
+A shard is one record file (or a chunk of `SHARD_RECORDS` records of a large one), the
+sources, or the topic scheme. What a shard needs of the rest of the dataset is small and
+computed once, before any shard runs: the stubs of the nodes it points at (ShaclRun), the
+named graphs of its entities (`entity_graphs`: an entity without evidence is published where
+the entities that point at it are), and the links and Wikidata labels of its actors.
+
+Executors: "serial" (in this process), "processes" (a fork-started pool, one worker per
+core: workers inherit the prepared run; the default where fork exists) and "dask" (Dask
+distributed, `--scheduler ADDRESS`; workers receive the run once and must see the cache
+folder, which a LocalCluster on this machine does).
+
+Cache key of a shard: the code version, the shapes and ontology, the bytes of the shard's
+record file, the stubs and status of every node its records point at, its entities' graphs,
+links and labels, and the sha256 of every source they cite. An entry holds its pieces and a
+manifest of their sha256; an entry whose files do not match is rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import URIRef
+
+from . import describe, vocab
+from .errors import EnvironmentProblem, Issue
+from .mapping import entity_iri, map_record, map_source
+from .pieces import PieceInfo, write_piece
+from .shacl import ShaclResult, ShaclRun
+
+SHARD_RECORDS = 500
+CACHE_DIR = Path(".cache/shards")
+CACHE_FORMAT = "healthcoop-shard-cache 1"
+HCID = str(vocab.HCID)
+HC = str(vocab.HC)
+OA = str(vocab.OA)
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+DCT_SOURCE = "http://purl.org/dc/terms/source"
+PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+GRAPH_BASE = vocab.BASE + "graph/"
+UNSOURCED_GRAPH = GRAPH_BASE + "unsourced"
+LINKS_GRAPH = GRAPH_BASE + "links"
+TOPICS_GRAPH = GRAPH_BASE + "topics"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A unit of work: the records `ids` of one file (kind "records"), the sources, or the
+    topic scheme. `key` names it (and its pieces)."""
+
+    key: str
+    kind: str
+    file: str
+    ids: tuple[str, ...]
+
+
+@dataclass
+class ShardOutput:
+    """What a shard found and wrote."""
+
+    key: str
+    results: list[ShaclResult]
+    issues: list[Issue]
+    stats: describe.DataStats
+    graph_sizes: Counter
+    checked: int = 0                 # triples of its records, sources and links validated
+    piece: PieceInfo | None = None
+    cached: bool = False
+
+
+@dataclass
+class ShardEnv:
+    """Everything a shard needs, prepared once (and sent once to each worker)."""
+
+    run: ShaclRun
+    write: bool
+    cache: Path | None
+    entity_graphs: dict[str, frozenset]
+    enrichment: dict[str, list]
+    uri_space: str
+    prefixes: dict
+    digest: str                      # code, shapes, ontology
+
+
+def plan_shards(project, size: int = SHARD_RECORDS) -> list[Shard]:
+    """Sources, topics, then every record file's records in the order they are written,
+    cut into chunks of at most `size`."""
+    shards = [Shard("0-sources", "sources", "data/sources.yaml",
+                    tuple(sorted(project.sources))),
+              Shard("1-topics", "topics", "ontology/topics.ttl", ()),
+              Shard("1-reference", "reference", "data/links.yaml", ())]
+    by_file: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for rid, where in project.records.where.items():
+        if rid in project.records.records:
+            by_file[where.file].append((where.line, rid))
+    for number, file in enumerate(sorted(by_file)):
+        ids = [rid for _line, rid in sorted(by_file[file])]
+        for start in range(0, len(ids), size):
+            shards.append(Shard(f"2-{number:05d}-{start // size:04d}", "records", file,
+                                tuple(ids[start:start + size])))
+    return shards
+
+
+def entity_graphs(project) -> dict[str, frozenset]:
+    """The named graphs of every entity (docs/model.md, "Named graphs"): a source's own graph;
+    a record's, those of the sources its evidence quotes; a record citing none, those of the
+    records that point at it (followed transitively), else `…/graph/unsourced`."""
+    from .publish import source_graph
+
+    graphs: dict[str, set] = {}
+    referrers: dict[str, set] = defaultdict(set)
+    for sid in project.sources:
+        graphs[HCID + sid] = {source_graph(sid)}
+    for rid, record in project.records.records.items():
+        node = HCID + rid
+        cited = {source_graph(ev.source) for ev in record.evidence}
+        if cited:
+            graphs[node] = cited
+        for _field, _index, target in record.references():
+            if target != rid:
+                referrers[HCID + target].add(node)
+    changed = True
+    while changed:
+        changed = False
+        for entity, refs in referrers.items():
+            if entity in graphs and not _inherits(entity, project):
+                continue
+            inherited = set().union(*(graphs.get(r, set()) for r in refs))
+            if not inherited <= graphs.get(entity, set()):
+                graphs.setdefault(entity, set()).update(inherited)
+                changed = True
+    return {e: frozenset(g) for e, g in graphs.items()}
+
+
+def _inherits(entity: str, project) -> bool:
+    record = project.records.records.get(entity[len(HCID):])
+    return record is not None and not record.evidence
+
+
+def run_shards(env: ShardEnv, shards: list[Shard], executor: str = "auto",
+               scheduler: str | None = None, jobs: int | None = None) -> list[ShardOutput]:
+    """Every shard's output, in shard order."""
+    from .parallel import fork_available, fork_map
+
+    env.run.prepare()
+    if executor == "auto":
+        executor = "processes" if fork_available() else "serial"
+    if executor == "serial":
+        return [process_shard(shard, env) for shard in shards]
+    if executor == "processes":
+        return fork_map(_process, env, shards, jobs)
+    if executor == "dask":
+        return _run_dask(env, shards, scheduler)
+    raise EnvironmentProblem(f"unknown executor {executor!r}",
+                             fix="Use --executor serial, processes or dask.")
+
+
+def _process(env: ShardEnv, shard: Shard) -> ShardOutput:
+    return process_shard(shard, env)
+
+
+def _run_dask(env: ShardEnv, shards: list[Shard], scheduler: str | None) -> list[ShardOutput]:
+    try:
+        from distributed import Client
+    except ImportError as err:
+        raise EnvironmentProblem(
+            "--executor dask needs Dask distributed, which is not installed.",
+            fix="pip install 'healthcoop[dask]' (or choose --executor processes).") from err
+    if not scheduler:
+        raise EnvironmentProblem("--executor dask needs --scheduler ADDRESS.",
+                                 fix="Start a scheduler (`dask scheduler`) and pass its address.")
+    try:
+        client = Client(scheduler, timeout=30)
+    except (OSError, TimeoutError) as err:
+        raise EnvironmentProblem(f"cannot reach the Dask scheduler at {scheduler}: {err}",
+                                 fix="Check the address and that the scheduler runs.") from err
+    try:
+        shared = client.scatter(env, broadcast=True)
+        futures = client.map(process_shard, shards, env=shared, pure=False)
+        return client.gather(futures)
+    finally:
+        client.close()
+
+
+def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
+    """Map, validate and (when writing) write one shard; from the cache when unchanged."""
+    run = env.run
+    key = _cache_key(shard, env) if env.write and env.cache is not None else None
+    if key is not None:
+        cached = _load_cached(env.cache, key)
+        if cached is not None:
+            return cached
+    before = len(run.issues.items)
+    own, links, enrichment, owned = _shard_triples(shard, env)
+    if shard.kind == "topics":
+        graph, owned = run.topic_batch()
+        results = run.validate_graph(graph, owned) if len(graph) else []
+    elif own or links:
+        results = run.validate_triples(own + links, owned)
+    else:
+        results = []
+    new_issues = list(run.issues.items[before:])
+    del run.issues.items[before:]  # (in this process the run is shared between shards)
+    translated = {id(r.issue) for r in results}
+    new_issues = [i for i in new_issues if id(i) not in translated]
+    data, quads = _release_triples(shard, env, own, links, enrichment)
+    stats = describe.DataStats.of(data, env.uri_space)
+    sizes = Counter(q.graph_name.value for q in quads)
+    output = ShardOutput(shard.key, results, new_issues, stats, sizes,
+                         0 if shard.kind in ("topics", "reference") else len(set(own + links)))
+    if key is not None:
+        output.piece = _store(env, key, shard, data, quads, output)
+    return output
+
+
+def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, set]:
+    """(mapped triples, link triples, Wikidata-label triples, subjects owned)."""
+    run = env.run
+    own: list = []
+    links: list = []
+    enrichment: list = []
+    if shard.kind == "sources":
+        for sid in shard.ids:
+            if sid not in run._bad:
+                own += run._map(sid, map_source, run.project.sources[sid])
+    elif shard.kind == "topics":
+        own = list(run.topic_triples)
+    elif shard.kind == "reference":  # Wikidata labels' provenance: not about one entity
+        enrichment = list(env.enrichment.get("", []))
+    else:
+        for rid in shard.ids:
+            if rid in run._bad:
+                continue
+            own += run._map(rid, map_record, run.project.records.records[rid])
+            links += run.links_of(rid)
+            enrichment += env.enrichment.get(rid, [])
+    owned = {t[0] for t in own} | {t[0] for t in links}
+    return own, links, enrichment, owned
+
+
+def _release_triples(shard: Shard, env: ShardEnv, own: list, links: list, enrichment: list
+                     ) -> tuple[list[ox.Triple], list[ox.Quad]]:
+    """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph."""
+    from .link import ENRICHMENT_GRAPH
+    from .publish import _quad_key, _triple_key
+
+    convert = _converter()
+    own_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in own}
+    link_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in links}
+    enrich_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in enrichment}
+    data = sorted(own_t | link_t | enrich_t, key=_triple_key)
+    quads: set[ox.Quad] = set()
+    if shard.kind == "topics":
+        graph_names = {"*": ox.NamedNode(TOPICS_GRAPH)}
+        quads = {ox.Quad(t.subject, t.predicate, t.object, graph_names["*"]) for t in own_t}
+    else:
+        quads = set(_assign(own_t, env.entity_graphs))
+    links_graph = ox.NamedNode(LINKS_GRAPH)
+    quads.update(ox.Quad(t.subject, t.predicate, t.object, links_graph) for t in link_t)
+    enrich_graph = ox.NamedNode(str(ENRICHMENT_GRAPH))
+    quads.update(ox.Quad(t.subject, t.predicate, t.object, enrich_graph) for t in enrich_t)
+    return data, sorted(quads, key=_quad_key)
+
+
+def _converter():
+    from .publish import to_oxigraph
+
+    cache: dict = {}
+
+    def convert(term):
+        if isinstance(term, URIRef):
+            found = cache.get(term)
+            if found is None:
+                found = cache[term] = to_oxigraph(term)
+            return found
+        return to_oxigraph(term)
+
+    return convert
+
+
+def _assign(triples: set[ox.Triple], graphs: dict[str, frozenset]):
+    """Quads of a shard's mapped triples (the rule of publish.assign_graphs, with the graphs
+    of entities computed beforehand): an evidence annotation, its target and selectors, and
+    the entity's hc:evidence link to it, in the graph of the source quoted; every other
+    triple in the graphs of its entity."""
+    from .publish import entity_of, source_graph
+
+    target_of: dict[str, str] = {}
+    source_of_target: dict[str, str] = {}
+    derived: dict[str, str] = {}
+    selectors: dict[str, str] = {}
+    for t in triples:
+        p = t.predicate.value
+        if p == OA + "hasTarget":
+            target_of[t.subject.value] = t.object.value
+        elif p == OA + "hasSource":
+            source_of_target[t.subject.value] = t.object.value
+        elif p == PROV_DERIVED and isinstance(t.object, ox.NamedNode):
+            derived[t.subject.value] = t.object.value
+        elif p == OA + "hasSelector":
+            selectors[t.object.value] = t.subject.value
+    quoted: dict[str, ox.NamedNode] = {}
+    for ann, target in target_of.items():
+        src = source_of_target.get(target) or derived.get(ann)
+        if src:
+            name = ox.NamedNode(source_graph(src[len(HCID):] if src.startswith(HCID)
+                                             else describe.slug(src)))
+            quoted[ann] = quoted[target] = name
+    for selector, target in selectors.items():
+        if target in quoted:
+            quoted[selector] = quoted[target]
+    unsourced = (ox.NamedNode(UNSOURCED_GRAPH),)
+    named: dict[str, tuple] = {}
+    for t in triples:
+        s = t.subject.value
+        if s in quoted:
+            yield ox.Quad(t.subject, t.predicate, t.object, quoted[s])
+            continue
+        if t.predicate.value == HC + "evidence" and t.object.value in quoted:
+            yield ox.Quad(t.subject, t.predicate, t.object, quoted[t.object.value])
+            continue
+        entity = entity_of(t.subject)
+        names = named.get(entity)
+        if names is None:
+            names = named[entity] = tuple(ox.NamedNode(g) for g in
+                                          sorted(graphs.get(entity, ()))) or unsourced
+        for name in names:
+            yield ox.Quad(t.subject, t.predicate, t.object, name)
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+def _cache_key(shard: Shard, env: ShardEnv) -> str:
+    run = env.run
+    h = hashlib.sha256()
+
+    def put(*parts) -> None:
+        for part in parts:
+            data = part if isinstance(part, bytes) else str(part).encode("utf-8")
+            h.update(len(data).to_bytes(8, "big"))
+            h.update(data)
+
+    put(CACHE_FORMAT, env.digest, shard.key, shard.kind, shard.file, *shard.ids)
+    put(run.project.records.digests.get(shard.file, ""))
+    records = run.project.records.records
+    sources = run.project.sources
+    pointed: set[str] = set()
+    cited: set[str] = set()
+    for rid in shard.ids:
+        put("status", rid, rid in run._bad)
+        record = records.get(rid)
+        if record is not None:
+            pointed.update(t for _f, _i, t in record.references())
+            cited.update(ev.source for ev in record.evidence)
+        elif rid in sources:
+            cited.add(rid)
+        put("graphs", *sorted(env.entity_graphs.get(HCID + rid, ())))
+        put("links", *sorted(t.__repr__() for t in run.links_of(rid)))
+        put("labels", *sorted(t.__repr__() for t in env.enrichment.get(rid, [])))
+    for target in sorted(pointed):
+        put("points-at", target, target in run._known, target in run._bad,
+            target in run.project.records.failed,
+            *sorted(repr(t) for t in run.stubs.get(entity_iri(target), ())))
+    for sid in sorted(cited):
+        source = sources.get(sid)
+        put("cites", sid, _source_entry(source) if source else "")
+    if shard.kind == "reference":
+        put("labels", *sorted(repr(t) for t in env.enrichment.get("", [])))
+    return h.hexdigest()
+
+
+def _entry(cache: Path, key: str) -> Path:
+    return cache / key[:2] / key
+
+
+def _load_cached(cache: Path, key: str) -> ShardOutput | None:
+    """The cached output, if the entry is complete and every file matches its manifest."""
+    entry = _entry(cache, key)
+    try:
+        manifest = (entry / "MANIFEST").read_text(encoding="utf-8").splitlines()
+        if not manifest or manifest[0] != CACHE_FORMAT:
+            return None
+        for line in manifest[1:]:
+            digest, name = line.split("  ", 1)
+            if _sha256(entry / name) != digest:
+                return None
+        with (entry / "output.pickle").open("rb") as f:
+            output = pickle.load(f)
+    except (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError,
+            ImportError, IndexError):
+        return None  # missing, partial or corrupt: rebuilt
+    if not isinstance(output, ShardOutput) or output.piece is None:
+        return None
+    output.piece.folder = str(entry)
+    output.cached = True
+    _touch(entry)
+    return output
+
+
+def _store(env: ShardEnv, key: str, shard: Shard, data, quads, output: ShardOutput
+           ) -> PieceInfo:
+    """Write the pieces and the output into a new cache entry (atomically: a temporary
+    folder renamed into place)."""
+    entry = _entry(env.cache, key)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=entry.parent))
+    try:
+        piece = write_piece(tmp, "piece", data, quads, env.prefixes)
+        output.piece = piece
+        with (tmp / "output.pickle").open("wb") as f:
+            pickle.dump(output, f, protocol=pickle.HIGHEST_PROTOCOL)
+        names = sorted(p.name for p in tmp.iterdir())
+        lines = [CACHE_FORMAT] + [f"{_sha256(tmp / n)}  {n}" for n in names]
+        (tmp / "MANIFEST").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if entry.exists():
+            shutil.rmtree(entry)  # a corrupt entry of ours (it failed its manifest)
+        os.rename(tmp, entry)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    piece.folder = str(entry)
+    _touch(entry)
+    return piece
+
+
+def _touch(entry: Path) -> None:
+    try:
+        os.utime(entry)
+    except OSError:
+        pass
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def prune_cache(cache: Path, keep: set[str]) -> int:
+    """Remove the cache entries this build did not use (only folders that carry our
+    manifest); return how many."""
+    removed = 0
+    if not cache.is_dir():
+        return 0
+    for bucket in cache.iterdir():
+        if not bucket.is_dir() or len(bucket.name) != 2:
+            continue
+        for entry in bucket.iterdir():
+            if entry.name in keep or not (entry / "MANIFEST").is_file():
+                continue
+            if (entry / "MANIFEST").read_text(encoding="utf-8",
+                                              errors="replace").startswith(CACHE_FORMAT):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def project_digest(root: Path) -> str:
+    """The code version, shapes and ontology, as one digest (a change invalidates every
+    cached shard)."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    for folder in ("shapes", "ontology"):
+        for path in sorted((root / folder).glob("*.ttl")):
+            if path.is_file():  # (a FIFO or device there is reported by the reader)
+                h.update(f"{folder}/{path.name}".encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _source_entry(source) -> str:
+    """A source's registry entry and the sha256 of its text (what its triples come from)."""
+    import dataclasses
+
+    fields = {f.name: getattr(source, f.name) for f in dataclasses.fields(source)
+              if f.name != "text"}
+    return repr(sorted(fields.items()))

@@ -1,0 +1,174 @@
+"""The sharded build (pipeline/shards.py, pipeline/pieces.py): the same release whichever way
+it is built: in one process, in a pool of processes, through Dask, incrementally from the
+cache after a change, or after the cache was corrupted; and the same data as the
+whole-dataset reference path (one mapping of everything, `publish.assign_graphs`)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from pipeline import describe
+from pipeline.build import build_release, load_project, map_project, reference_graphs
+from pipeline.publish import DESCRIPTION_GRAPH, assign_graphs, canonical_triples
+from pipeline.shards import CACHE_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = 700  # a corpus of several record files, some of more than one shard
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a release (relative path -> digest)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    from pipeline.synthetic import generate_project
+
+    out = tmp_path_factory.mktemp("corpus") / "project"
+    generate_project(out, RECORDS, 7, ROOT)
+    return out
+
+
+@pytest.fixture(scope="module")
+def clean_release(corpus, tmp_path_factory) -> Path:
+    """The corpus built in one process without a cache: the release the others must equal."""
+    out = tmp_path_factory.mktemp("clean") / "output"
+    build_release(corpus, out, register=False, site=False, executor="serial", cache=False)
+    return out
+
+
+def copy_project(corpus: Path, tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(corpus, project, ignore=shutil.ignore_patterns(".cache"))
+    return project
+
+
+def test_parallel_build_equals_serial(corpus, clean_release, tmp_path):
+    """Two worker processes give the same bytes as one process."""
+    project = copy_project(corpus, tmp_path)
+    out = build_release(project, tmp_path / "out", register=False, site=False,
+                        executor="processes", jobs=2, cache=False)
+    assert tree_digest(out) == tree_digest(clean_release)
+
+
+def test_incremental_build_equals_clean_build(corpus, clean_release, tmp_path):
+    """A build that takes every unchanged shard from the cache gives the bytes of a clean
+    build; after one record file changes, only its shards are rebuilt and the release still
+    equals a clean build of the changed project."""
+    project = copy_project(corpus, tmp_path)
+    first = build_release(project, tmp_path / "a", register=False, site=False)
+    assert tree_digest(first) == tree_digest(clean_release)
+    timings: dict = {}
+    again = build_release(project, tmp_path / "b", register=False, site=False,
+                          timings=timings)
+    assert tree_digest(again) == tree_digest(clean_release)
+
+    files = sorted((project / "data/records").glob("*.yaml"))
+    target = files[len(files) // 2]
+    text = target.read_text(encoding="utf-8")
+    first_label = next(line for line in text.splitlines() if line.strip().startswith("label:"))
+    target.write_text(text.replace(first_label, first_label.rstrip('"') + " (renamed)"
+                                   + ('"' if first_label.endswith('"') else ""), 1),
+                      encoding="utf-8")
+    entries_before = {p.name for p in (project / CACHE_DIR).glob("*/*")}
+    changed = build_release(project, tmp_path / "c", register=False, site=False)
+    entries_after = {p.name for p in (project / CACHE_DIR).glob("*/*")}
+    rebuilt = entries_after - entries_before
+    assert 1 <= len(rebuilt) <= 3, rebuilt  # that file's shards (it may hold two chunks)
+    reference = build_release(copy_project(project, tmp_path / "fresh"), tmp_path / "d",
+                              register=False, site=False, cache=False, executor="serial")
+    assert tree_digest(changed) == tree_digest(reference)
+    assert tree_digest(changed) != tree_digest(clean_release)
+
+
+def test_corrupt_cache_is_rebuilt_not_trusted(corpus, clean_release, tmp_path):
+    """A cached piece whose bytes changed (disk corruption, a hand edit), a truncated entry
+    and a garbage pickle are each detected by the entry's manifest and rebuilt: the release
+    is still the clean one."""
+    project = copy_project(corpus, tmp_path)
+    build_release(project, tmp_path / "a", register=False, site=False)
+    entries = sorted(p for p in (project / CACHE_DIR).glob("*/*") if p.is_dir())
+    assert len(entries) >= 4
+    piece = entries[0] / "piece.nt"
+    piece.write_bytes(piece.read_bytes().replace(b"<", b"<x", 1) or b"junk")
+    (entries[1] / "piece.ttl.gz").write_bytes(b"")
+    (entries[2] / "output.pickle").write_bytes(b"\x80\x05garbage")
+    (entries[3] / "MANIFEST").unlink()
+    out = build_release(project, tmp_path / "b", register=False, site=False)
+    assert tree_digest(out) == tree_digest(clean_release)
+
+
+def test_dask_local_cluster_build_equals_serial(corpus, clean_release, tmp_path):
+    """The shards mapped and validated on a Dask LocalCluster (two worker processes started
+    by the test, reached through its scheduler address) give the same release."""
+    from distributed import LocalCluster
+
+    project = copy_project(corpus, tmp_path)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, host="127.0.0.1") as cluster:
+        out = build_release(project, tmp_path / "out", register=False, site=False,
+                            executor="dask", scheduler=cluster.scheduler_address, cache=False)
+    assert tree_digest(out) == tree_digest(clean_release)
+
+
+def test_multi_member_gzip_reads_as_the_dump(clean_release):
+    """Each .gz is several gzip members (header, description, one per piece); every gzip
+    reader joins them: the decompressed bytes are exactly the uncompressed dump."""
+    for name in ("healthcoop.nt", "healthcoop.ttl", "healthcoop.jsonld", "healthcoop.nq",
+                 "healthcoop.trig"):
+        plain = (clean_release / name).read_bytes()
+        assert gzip.decompress((clean_release / (name + ".gz")).read_bytes()) == plain
+
+
+def test_shards_give_the_whole_dataset_reference(corpus, clean_release):
+    """The sharded release holds exactly the triples and quads of the reference path (the
+    whole project mapped in one go, graphs assigned by `publish.assign_graphs` over all of
+    it), and its VoID statistics are those computed from all data triples at once."""
+    project = load_project(corpus)
+    own, _ctx = map_project(project)
+    fixed = {name: canonical_triples(ts) for name, ts in reference_graphs(project).items()}
+    data = set(own) | {t for ts in fixed.values() for t in ts}
+    quads = set(assign_graphs(own)) | {ox.Quad(t.subject, t.predicate, t.object,
+                                                ox.NamedNode(name))
+                                       for name, ts in fixed.items() for t in ts}
+    released = list(ox.parse(path=str(clean_release / "healthcoop.nq"),
+                             format=ox.RdfFormat.N_QUADS))
+    assert {q for q in released if q.graph_name.value != DESCRIPTION_GRAPH} == quads
+    triples = [ox.Triple(q.subject, q.predicate, q.object)  # (pyoxigraph parses to quads)
+               for q in ox.parse(path=str(clean_release / "healthcoop.nt"),
+                                 format=ox.RdfFormat.N_TRIPLES)]
+    assert len(triples) == len(set(triples))  # no triple written twice
+    description = {ox.Triple(q.subject, q.predicate, q.object) for q in released
+                   if q.graph_name.value == DESCRIPTION_GRAPH}
+    assert set(triples) - description == data
+
+    meta = describe.load_metadata(corpus)
+    expected = describe.DataStats.of(sorted(data, key=str), meta.uri_space)
+    void = ox.Store()
+    void.load(path=str(clean_release / "void.ttl"), format=ox.RdfFormat.TURTLE)
+    ds = f"<{describe.DATASET}>"
+
+    def number(prop: str) -> int:
+        [row] = list(void.query(f"SELECT ?n WHERE {{ {ds} <http://rdfs.org/ns/void#{prop}> ?n }}"))
+        return int(row["n"].value)
+
+    assert number("triples") == len(data) == expected.triples
+    assert number("distinctSubjects") == len({t.subject for t in data})
+    assert number("distinctObjects") == len({t.object for t in data})
+    assert number("entities") == expected.entities
+    by_class = Counter()
+    for t in data:
+        if t.predicate.value.endswith("#type") and isinstance(t.object, ox.NamedNode):
+            by_class[t.object.value] += 1
+    rows = void.query("SELECT ?c ?n WHERE { ?p <http://rdfs.org/ns/void#class> ?c ; "
+                      "<http://rdfs.org/ns/void#entities> ?n }")
+    assert {r["c"].value: int(r["n"].value) for r in rows} == dict(by_class)
