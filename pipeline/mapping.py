@@ -58,7 +58,12 @@ class MappingContext:
 
 def entity_iri(record_id: str) -> URIRef:
     """The IRI of a record: https://w3id.org/healthcoop/id/<id>."""
-    return HCID[record_id]
+    return vocab.iri(HCID_TEXT + record_id)
+
+
+HCID_TEXT = str(HCID)
+VOID_IN_DATASET = VOID.inDataset
+DATASET_IRI = URIRef(vocab.DATASET)
 
 
 def topic_iri(topic_id: str) -> URIRef:
@@ -97,7 +102,7 @@ def map_source(source: SourceText, ctx: MappingContext) -> Iterator[Triple]:
         yield node, DCTERMS.publisher, entity_iri(source.publisher)
     if source.dateline:
         yield node, DCTERMS.date, date_literal(source.dateline)
-    yield node, VOID.inDataset, URIRef(vocab.DATASET)
+    yield node, VOID_IN_DATASET, DATASET_IRI
 
 
 def map_record(record: Record, ctx: MappingContext) -> Iterator[Triple]:
@@ -118,7 +123,7 @@ def map_record(record: Record, ctx: MappingContext) -> Iterator[Triple]:
         yield node, HC.deprecationReason, en(record.deprecated)
     if record.replaced_by:
         yield node, DCTERMS.isReplacedBy, entity_iri(record.replaced_by)
-    yield node, VOID.inDataset, URIRef(vocab.DATASET)
+    yield node, VOID_IN_DATASET, DATASET_IRI
     for source_id in sorted({ev.source for ev in record.evidence}):
         yield node, DCTERMS.source, entity_iri(source_id)
     yield from specific(record, node, ctx)
@@ -253,7 +258,7 @@ def _date(node: URIRef, record: Record, predicate: URIRef, value: DateValue,
 
 def _amount(node: URIRef, record: Record, amount: Amount, ctx: MappingContext
             ) -> Iterator[Triple]:
-    money = URIRef(f"{node}#amount")
+    money = vocab.iri(f"{node}#amount")
     ctx.origins[str(money)] = Origin(record.id, "amount")
     yield node, HC.amount, money
     yield money, RDF.type, SCHEMA.MonetaryAmount
@@ -303,10 +308,10 @@ def _evidence(record: Record, node: URIRef, index: int, ev, ctx: MappingContext
     if where is None:  # checks.py has reported it; mapping only runs on checked records
         raise ValueError(f"quote not found for {record.id} evidence[{index}]")
     key = evidence_key(ev.source, ev.quote, ev.occurrence)
-    ann = URIRef(f"{node}#evidence-{key}")
-    target = URIRef(f"{ann}-target")
-    quote_sel = URIRef(f"{ann}-quote")
-    position = URIRef(f"{ann}-position")
+    ann = vocab.iri(f"{node}#evidence-{key}")
+    target = vocab.iri(f"{ann}-target")
+    quote_sel = vocab.iri(f"{ann}-quote")
+    position = vocab.iri(f"{ann}-position")
     for sub in (ann, target, quote_sel, position):
         ctx.origins[str(sub)] = Origin(record.id, f"evidence[{index}]")
     yield node, HC.evidence, ann

@@ -150,6 +150,7 @@ class ShaclRun:
         self.topic_triples: list = []
         self.stubs: dict[URIRef, list] = {}
         self.links: dict[str, list] | None = None
+        self._checked_iris: set[str] = set()
         self.prepared = False
 
     def __getstate__(self) -> dict:
@@ -244,9 +245,7 @@ class ShaclRun:
 
         try:
             triples = list(mapper(item, self.ctx))
-            for triple in triples:  # what the strict serialiser would refuse, found here
-                for term in triple:
-                    to_oxigraph(term)
+            self._check_terms(triples, to_oxigraph)
             return triples
         except Exception as err:  # noqa: BLE001 - any failure is reported at the record
             if rid not in self._bad:
@@ -257,6 +256,23 @@ class ShaclRun:
                                 "appear in an IRI or literal.", code="mapping", record_id=rid)
                 self._bad.add(rid)
             return []
+
+    def _check_terms(self, triples: list, to_oxigraph) -> None:
+        """What the strict serialiser would refuse, found here (each IRI checked once)."""
+        import pyoxigraph as ox
+
+        checked = self._checked_iris
+        if len(checked) > 200_000:  # (bounded: most repeats are types and predicates)
+            checked.clear()
+        for triple in triples:
+            for term in triple:
+                if isinstance(term, URIRef):
+                    text = str(term)
+                    if text not in checked:
+                        ox.NamedNode(text)
+                        checked.add(text)
+                else:
+                    to_oxigraph(term)
 
     def batches(self) -> Iterator[tuple[Graph, set]]:
         """The whole dataset in batches of about `batch_triples` (the reference path that the

@@ -257,36 +257,53 @@ def _release_triples(shard: Shard, env: ShardEnv, own: list, links: list, enrich
                      ) -> tuple[list[ox.Triple], list[ox.Quad]]:
     """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph."""
     from .link import ENRICHMENT_GRAPH
-    from .publish import _quad_key, _triple_key
+    from .publish import RDF_TYPE
 
     convert = _converter()
     own_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in own}
     link_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in links}
     enrich_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in enrichment}
-    data = sorted(own_t | link_t | enrich_t, key=_triple_key)
-    quads: set[ox.Quad] = set()
+    # publish._triple_key, each key computed once: by subject, rdf:type first, predicate,
+    # object (N-Triples forms)
+    keys = {t: (str(t.subject), t.predicate.value != RDF_TYPE, str(t.predicate), str(t.object))
+            for t in own_t | link_t | enrich_t}
+    data = sorted(keys, key=keys.__getitem__)
     if shard.kind == "topics":
-        graph_names = {"*": ox.NamedNode(TOPICS_GRAPH)}
-        quads = {ox.Quad(t.subject, t.predicate, t.object, graph_names["*"]) for t in own_t}
+        topics = ox.NamedNode(TOPICS_GRAPH)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, topics) for t in own_t]
     else:
-        quads = set(_assign(own_t, env.entity_graphs))
+        quads = list(_assign(own_t, env.entity_graphs))
     links_graph = ox.NamedNode(LINKS_GRAPH)
-    quads.update(ox.Quad(t.subject, t.predicate, t.object, links_graph) for t in link_t)
+    quads.extend(ox.Quad(t.subject, t.predicate, t.object, links_graph) for t in link_t)
     enrich_graph = ox.NamedNode(str(ENRICHMENT_GRAPH))
-    quads.update(ox.Quad(t.subject, t.predicate, t.object, enrich_graph) for t in enrich_t)
-    return data, sorted(quads, key=_quad_key)
+    quads.extend(ox.Quad(t.subject, t.predicate, t.object, enrich_graph) for t in enrich_t)
+    unique = set(quads)
+    quad_keys = {q: (str(q.graph_name), *keys[q.triple]) for q in unique}  # (_quad_key)
+    return data, sorted(unique, key=quad_keys.__getitem__)
 
 
 def _converter():
+    """rdflib term -> pyoxigraph term, remembering IRIs and literals (keyed by their text:
+    hashing an rdflib term is several times slower than hashing a str)."""
+    from rdflib import Literal
+
     from .publish import to_oxigraph
 
-    cache: dict = {}
+    iris: dict = {}
+    literals: dict = {}
 
     def convert(term):
         if isinstance(term, URIRef):
-            found = cache.get(term)
+            text = str(term)
+            found = iris.get(text)
             if found is None:
-                found = cache[term] = to_oxigraph(term)
+                found = iris[text] = ox.NamedNode(text)
+            return found
+        if isinstance(term, Literal):
+            key = (str(term), term.language, term.datatype)
+            found = literals.get(key)
+            if found is None:
+                found = literals[key] = to_oxigraph(term)
             return found
         return to_oxigraph(term)
 

@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
-from rdflib import Namespace
+from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
+
+def iri(text: str) -> URIRef:
+    """A URIRef without rdflib's per-character check, which only logs a warning for an
+    invalid IRI and is a fifth of the mapping's time; every mapped IRI is checked strictly
+    by pyoxigraph instead (shacl.ShaclRun._map), and an invalid one is a located error."""
+    return str.__new__(URIRef, text)
+
+
+class TermCache(Namespace):
+    """A Namespace that makes each of its terms once (rdflib's builds and checks a new
+    URIRef on every attribute access)."""
+
+    def term(self, name: str) -> URIRef:
+        key = (str(self), name)
+        found = _TERMS.get(key)
+        if found is None:
+            found = _TERMS[key] = super().term(name)
+        return found
+
+    def __getitem__(self, key: str) -> URIRef:
+        return self.term(key)
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):  # (copy, pickle and friends look up dunder names)
+            raise AttributeError(name)
+        return self.term(name)
+
+
+_TERMS: dict[tuple[str, str], URIRef] = {}
+
 BASE = "https://w3id.org/healthcoop/"
-HCID = Namespace(BASE + "id/")
-HC = Namespace(BASE + "ontology#")
-HCSH = Namespace(BASE + "shapes#")
-HCTOPIC = Namespace(BASE + "topic/")
+HCID = Namespace(BASE + "id/")  # (one term per entity: not cached)
+HC = TermCache(BASE + "ontology#")
+HCSH = TermCache(BASE + "shapes#")
+HCTOPIC = TermCache(BASE + "topic/")
 DATASET = BASE + "dataset"
-SCHEMA = Namespace("https://schema.org/")
-OA = Namespace("http://www.w3.org/ns/oa#")
-TIME = Namespace("http://www.w3.org/2006/time#")
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
+SCHEMA = TermCache("https://schema.org/")
+OA = TermCache("http://www.w3.org/ns/oa#")
+TIME = TermCache("http://www.w3.org/2006/time#")
+DCAT = TermCache("http://www.w3.org/ns/dcat#")
+SPDX = TermCache("http://spdx.org/rdf/terms#")
 WD = Namespace("http://www.wikidata.org/entity/")
 
 PREFIXES: dict[str, str] = {
