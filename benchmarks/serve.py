@@ -155,7 +155,7 @@ def _python(port: int, scenario: str, ids, labels, seconds: int, connections: in
 def run(seconds: int = 10, connections: int = 8) -> dict:
     """Build, serve, load each scenario in turn; the figures as a dict."""
     from pipeline.build import build_release
-    from pipeline.reconcile import load_service
+    from pipeline.serve.reconcile import load_service
 
     tool = "wrk" if shutil.which("wrk") else "python-threads"
     load = _wrk if tool == "wrk" else _python

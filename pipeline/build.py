@@ -5,9 +5,9 @@ Out: `output/` replaced as a whole by the new release, or left exactly as it was
      anything fails (invalid data, a serialiser error, Ctrl-C).
 
 Entry function: `build_release(root, out_dir)`. Stages, each its own module, data flowing
-down: read (pipeline/project.py: sources, records, checks) -> shards (pipeline/shards.py:
-each shard mapped once, validated with pipeline/shacl.py, written as pieces, in parallel,
-unchanged shards from the cache) -> publish (pipeline/publish.py: the dumps assembled from
+down: read (pipeline/read/project.py: sources, records, checks) -> shards (pipeline/shards.py:
+each shard mapped once, validated with pipeline/check/shacl.py, written as pieces, in parallel,
+unchanged shards from the cache) -> publish (pipeline/publish/release.py: the dumps assembled from
 the pieces, description, tables, checksums) -> site. The release is written into a
 temporary directory beside `out_dir` and swapped in with one rename.
 """
@@ -26,14 +26,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import EnvironmentProblem, InvalidData
-from .link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
-from .mapping import MappingContext, map_dataset
-from .outputs import RELEASE_MARKER, check_release_target, sweep_leftovers
-from .project import TOPICS_FILE, LoadedProject, load_project  # noqa: F401 - the read stage
-from .publish import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
-from .shards import CACHE_DIR, prune_cache
-from .validate import check_project
+from pipeline.check.validate import check_project
+from pipeline.errors import EnvironmentProblem, InvalidData
+from pipeline.link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
+from pipeline.outputs import RELEASE_MARKER, check_release_target, sweep_leftovers
+from pipeline.publish.release import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
+from pipeline.rdf.mapping import MappingContext, map_dataset
+from pipeline.read.project import TOPICS_FILE, LoadedProject, load_project  # noqa: F401 - the read stage
+from pipeline.shards import CACHE_DIR, prune_cache
 
 
 def map_project(project: LoadedProject) -> tuple[list, MappingContext]:
@@ -75,8 +75,8 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     .cache/shards/ and reuse those whose inputs did not change (else a temporary folder).
     `timings`: filled with the seconds of each stage.
     """
-    from .register import update_register
-    from .validate import write_report_files
+    from pipeline.check.register import update_register
+    from pipeline.check.validate import write_report_files
 
     root = root.resolve()
     out_dir = check_release_target(out_dir or root / "output", root)
@@ -96,14 +96,14 @@ def build_release(root: Path, out_dir: Path | None = None, *,
             linkset_files(root, staging, project.records)
             publish_release(project, outputs, staging, previous=previous, timings=timings)
             if site:
-                from .site import write_site
+                from pipeline.site import write_site
 
                 started = time.perf_counter()
                 write_site(staging, root)
                 # the site is derived from the release: its own site/SHA256SUMS (the
                 # release's SHA256SUMS, which the site's download page lists, stays that of
                 # the data)
-                from .publish import write_checksums
+                from pipeline.publish.release import write_checksums
 
                 write_checksums(staging / "site")
                 timings["site"] = time.perf_counter() - started
@@ -116,7 +116,7 @@ def build_release(root: Path, out_dir: Path | None = None, *,
 
 
 def _invalid(report) -> InvalidData:
-    from .triage import consequence_summary, triage
+    from pipeline.check.triage import consequence_summary, triage
 
     sorted_issues = triage(report.errors, group_repeats=False)
     message = f"{len(report.errors)} error(s) in the records; nothing was written."

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .build import build_release
-from .errors import EnvironmentProblem, HealthcoopError
-from .terminal import terminal_safe
+from pipeline import __version__
+from pipeline.build import build_release
+from pipeline.errors import EnvironmentProblem, HealthcoopError
+from pipeline.terminal import terminal_safe
 
 ROOT_OPTION = click.option(
     "--root",
@@ -181,10 +181,10 @@ def validate(root: Path, fmt: str, strict: bool, quiet: bool, verbose: bool,
     Every finding names file, line and field, and says how to fix it. Exit status: 0 valid,
     1 invalid data (or warnings, with --strict), 2 usage or environment error.
     """
-    from .validate import render, use_color, validate_project
+    from pipeline.check.validate import render, use_color, validate_project
 
     if output_file is not None:
-        from .outputs import check_output_file
+        from pipeline.outputs import check_output_file
 
         output_file = check_output_file(output_file, root)
     report = validate_project(root, strict=strict)
@@ -194,7 +194,7 @@ def validate(root: Path, fmt: str, strict: bool, quiet: bool, verbose: bool,
         try:
             output_file.write_text(render(report, fmt, verbose=verbose), encoding="utf-8")
         except OSError as err:
-            from .errors import EnvironmentProblem
+            from pipeline.errors import EnvironmentProblem
 
             raise EnvironmentProblem(f"Cannot write {output_file}: {err.strerror}.") from err
         click.echo(render(report, "text", color=use_color()).splitlines()[-1])
@@ -211,9 +211,9 @@ def validate(root: Path, fmt: str, strict: bool, quiet: bool, verbose: bool,
                    "never removed); commit the file.")
 def register(root: Path, update: bool) -> None:
     """Check the URI register (data/published-iris.txt) against the records and sources."""
-    from .build import load_project
-    from .errors import EnvironmentProblem, IssueList
-    from .register import check_register, update_register
+    from pipeline.build import load_project
+    from pipeline.check.register import check_register, update_register
+    from pipeline.errors import EnvironmentProblem, IssueList
 
     if not (root / "data").is_dir():
         raise EnvironmentProblem(f"{root} is not a healthcoop project (no data/ directory).")
@@ -246,7 +246,7 @@ def new_source(root: Path, file: Path, source_id: str | None, title: str | None,
                language: str) -> None:
     """Register a new source text: archive FILE byte for byte, record its SHA-256 in
     data/sources.yaml, and start data/records/<id>.yaml with a commented skeleton."""
-    from .newsource import register_source
+    from pipeline.curate.newsource import register_source
 
     added = register_source(root, file, source_id=source_id, title=title, language=language)
     for line in added.summary():
@@ -261,7 +261,7 @@ def draft(root: Path, source_id: str) -> None:
     known actors and places it names (quotes located), relative dates to resolve, and names
     we have no record of yet. Never overwrites a file; a draft never validates until a
     person confirms it."""
-    from .draft import write_draft
+    from pipeline.curate.draft import write_draft
 
     path, result = write_draft(root, source_id)
     say(f"draft written: {path}")
@@ -290,9 +290,9 @@ def draft(root: Path, source_id: str) -> None:
 def link(root: Path, endpoint: str, contact: str, user_agent: str | None, offline: bool,
          cache_dir: Path | None, enrich: bool, ror_source: Path | None) -> None:
     """Propose Wikidata and ROR links into data/links.yaml for review (docs/linking.md)."""
-    from .errors import EnvironmentProblem
-    from .link import LinkOptions, run_link
-    from .outputs import check_cache_dir
+    from pipeline.errors import EnvironmentProblem
+    from pipeline.link import LinkOptions, run_link
+    from pipeline.outputs import check_cache_dir
 
     if cache_dir is not None:
         cache_dir = check_cache_dir(cache_dir, root)
@@ -315,7 +315,7 @@ def diff(old: Path, new: Path, fmt: str) -> None:
     """What changed from release OLD to release NEW: triples added and removed, grouped by
     entity; new, changed and retired entities. OLD and NEW are release directories or dump
     files in any RDF format (by extension: .ttl .nt .nq .trig .jsonld .rdf, optionally .gz)."""
-    from .diff import run_diff
+    from pipeline.consume.diff import run_diff
 
     text = run_diff(old, new, fmt)
     if fmt == "text":  # labels and IRIs come from the files: no escape sequence reaches the tty
@@ -345,7 +345,7 @@ def load(release: Path, endpoint: str, graph: str | None, per_source: bool, fmt:
          timeout: float) -> None:
     """Push RELEASE (a release directory, default output/, or a dump file) into a SPARQL
     store with HTTP PUT, replacing the target graph(s): reloading is idempotent."""
-    from .load import load_release
+    from pipeline.consume.load import load_release
 
     result = load_release(release, endpoint, graph=graph, per_source=per_source, fmt=fmt,
                           timeout=(10.0, timeout))  # connect within 10 s; `timeout` in all
@@ -362,7 +362,7 @@ def load(release: Path, endpoint: str, graph: str | None, per_source: bool, fmt:
 def serve(release: Path, host: str, port: int) -> None:
     """Serve RELEASE's site (default output/site/) with content negotiation: /id/<id>
     redirects (303) to the page or document that fits Accept; tombstones answer 410."""
-    from .serve import serve as serve_release
+    from pipeline.serve.server import serve as serve_release
 
     say(f"serving {release}/site on http://{host}:{port}/ (Ctrl-C stops)")
     serve_release(release, host, port)
@@ -389,7 +389,7 @@ def bench_generate(root: Path, records: int, seed: int, out: Path) -> None:
     """Write a synthetic healthcoop project of RECORDS agreements and events into OUT
     (ontology, shapes and queries copied from --root), ready for
     `healthcoop build --root OUT --output OUT/output`."""
-    from .synthetic import generate_project
+    from pipeline.curate.synthetic import generate_project
 
     say(generate_project(out, records, seed, root).line())
 

@@ -31,8 +31,8 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .errors import EnvironmentProblem
-from .terminal import terminal_safe, unsafe_character
+from pipeline.errors import EnvironmentProblem
+from pipeline.terminal import terminal_safe, unsafe_character
 
 # requests' timeout bounds each socket read, so a server sending one byte a second never times
 # out. Here a watchdog thread shuts the exchange's sockets when the deadline passes, which

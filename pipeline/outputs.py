@@ -23,7 +23,7 @@ import re
 import shutil
 from pathlib import Path
 
-from .errors import EnvironmentProblem
+from pipeline.errors import EnvironmentProblem
 
 RELEASE_MARKER = ".healthcoop-release"
 INPUT_DIRS = ("data", "ontology", "shapes", ".git")

@@ -4,7 +4,7 @@ pieces of the release, in parallel; unchanged shards come from the cache.
 In:  the loaded, checked project (sources, records with positions) and its shapes.
 Out: `run_shards(project, shapes, issues, ...)` returns a `ShardRun`: per shard its SHACL
      results (translated to file:line:field issues), its mapping issues, its statistics and,
-     when writing, its pieces (pipeline/pieces.py) in a content-addressed cache folder.
+     when writing, its pieces (pipeline/publish/pieces.py) in a content-addressed cache folder.
 
 A shard is one record file (or a chunk of `SHARD_RECORDS` records of a large one), the
 sources, or the topic scheme. What a shard needs of the rest of the dataset is small and
@@ -37,11 +37,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from . import describe, vocab
-from .errors import EnvironmentProblem, Issue
-from .mapping import entity_iri, map_record, map_source
-from .pieces import PieceInfo, write_piece
-from .shacl import ShaclResult, ShaclRun
+from pipeline.check.shacl import ShaclResult, ShaclRun
+from pipeline.errors import EnvironmentProblem, Issue
+from pipeline.publish import describe
+from pipeline.publish.pieces import PieceInfo, write_piece
+from pipeline.rdf import vocab
+from pipeline.rdf.mapping import entity_iri, map_record, map_source
 
 SHARD_RECORDS = 500
 CACHE_DIR = Path(".cache/shards")
@@ -120,7 +121,7 @@ def entity_graphs(project) -> dict[str, frozenset]:
     """The named graphs of every entity (docs/model.md, "Named graphs"): a source's own graph;
     a record's, those of the sources its evidence quotes; a record citing none, those of the
     records that point at it (followed transitively), else `…/graph/unsourced`."""
-    from .publish import source_graph
+    from pipeline.publish.release import source_graph
 
     graphs: dict[str, set] = {}
     referrers: dict[str, set] = defaultdict(set)
@@ -155,7 +156,7 @@ def _inherits(entity: str, project) -> bool:
 def run_shards(env: ShardEnv, shards: list[Shard], executor: str = "auto",
                scheduler: str | None = None, jobs: int | None = None) -> list[ShardOutput]:
     """Every shard's output, in shard order."""
-    from .parallel import fork_available, fork_map
+    from pipeline.parallel import fork_available, fork_map
 
     env.run.prepare()
     if executor == "auto":
@@ -256,8 +257,8 @@ def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, set]:
 def _release_triples(shard: Shard, env: ShardEnv, own: list, links: list, enrichment: list
                      ) -> tuple[list[ox.Triple], list[ox.Quad]]:
     """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph."""
-    from .link import ENRICHMENT_GRAPH
-    from .publish import RDF_TYPE
+    from pipeline.link import ENRICHMENT_GRAPH
+    from pipeline.publish.release import RDF_TYPE
 
     convert = _converter()
     own_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in own}
@@ -287,7 +288,7 @@ def _converter():
     hashing an rdflib term is several times slower than hashing a str)."""
     from rdflib import Literal
 
-    from .publish import to_oxigraph
+    from pipeline.publish.release import to_oxigraph
 
     iris: dict = {}
     literals: dict = {}
@@ -315,7 +316,7 @@ def _assign(triples: set[ox.Triple], graphs: dict[str, frozenset]):
     of entities computed beforehand): an evidence annotation, its target and selectors, and
     the entity's hc:evidence link to it, in the graph of the source quoted; every other
     triple in the graphs of its entity."""
-    from .publish import entity_of, source_graph
+    from pipeline.publish.release import entity_of, source_graph
 
     target_of: dict[str, str] = {}
     source_of_target: dict[str, str] = {}

@@ -14,8 +14,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pipeline.records import load_records
-from pipeline.sources import load_sources, normalise_space
+from pipeline.read.records import load_records
+from pipeline.read.sources import load_sources, normalise_space
 
 DUMPS = {
     "healthcoop.nt": ox.RdfFormat.N_TRIPLES,

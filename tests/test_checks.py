@@ -1,5 +1,5 @@
 """Cross-record checks that must stay fast at scale give the answers of the plain pairwise
-definition (pipeline/checks.py)."""
+definition (pipeline/check/checks.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from pipeline.checks import _check_duplicate_actors
+from pipeline.check.checks import _check_duplicate_actors
 from pipeline.errors import IssueList
-from pipeline.records import Organisation, Person, load_records
+from pipeline.read.records import Organisation, Person, load_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,7 +51,7 @@ def test_duplicate_actor_check_equals_pairwise_definition(tmp_path):
     """On a generated corpus with 80 planted near-duplicates (upper case, a letter dropped,
     a letter added, doubled spaces, a word swapped), the fast check warns exactly where
     comparing every pair would, naming the same earlier record."""
-    from pipeline.synthetic import generate_project
+    from pipeline.curate.synthetic import generate_project
 
     project = tmp_path / "corpus"
     generate_project(project, 2000, 11, ROOT)

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pyoxigraph as ox
 
-from pipeline.diff import read_data
-from pipeline.validate import validate_project
+from pipeline.check.validate import validate_project
+from pipeline.consume.diff import read_data
 
 GRAPH = "https://w3id.org/healthcoop/graph/"
 DATASET = "https://w3id.org/healthcoop/dataset"

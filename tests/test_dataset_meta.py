@@ -1,4 +1,4 @@
-"""`data/dataset.yaml` is checked field by field (pipeline/dataset_meta.py): every mistake a
+"""`data/dataset.yaml` is checked field by field (pipeline/read/dataset_meta.py): every mistake a
 maintainer can type is a located issue (file, line, field) and never reaches the dumps as
 garbage; `load_metadata` refuses to describe a release from invalid metadata. A Hypothesis
 test mutates the real file's values and asserts: valid metadata, or located issues, never
@@ -17,9 +17,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import describe
-from pipeline.dataset_meta import check_dataset_metadata
 from pipeline.errors import InvalidData, IssueList
+from pipeline.publish import describe
+from pipeline.read.dataset_meta import check_dataset_metadata
 
 FUZZ_EXAMPLES = int(os.environ.get("HEALTHCOOP_FUZZ_EXAMPLES", "60"))  # make fuzz: more
 

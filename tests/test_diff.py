@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.diff import (
+from pipeline.consume.diff import (
     diff_releases,
     diff_triples,
     format_text,

@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.cli import main  # noqa: E402
-from pipeline.draft import _norm, draft_text, known_names  # noqa: E402
-from pipeline.records import Organisation, Person, Place, load_records  # noqa: E402
-from pipeline.sources import load_sources  # noqa: E402
+from pipeline.curate.draft import _norm, draft_text, known_names  # noqa: E402
+from pipeline.read.records import Organisation, Person, Place, load_records  # noqa: E402
+from pipeline.read.sources import load_sources  # noqa: E402
 
 KNOWN_FOUND_MIN = 0.90
 NEW_SUGGESTED_MIN = 0.60

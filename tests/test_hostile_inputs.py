@@ -6,7 +6,7 @@
    what it returns is printable. Budget: HEALTHCOOP_FUZZ_EXAMPLES examples (default 200).
 2. `healthcoop diff` and `healthcoop load`, run as real subprocesses, and the reading of
    the previous release by `build --previous`, on every kind of corrupt input: the exit
-   code the module docstring of pipeline/diff.py promises (2 environment, 1 invalid data),
+   code the module docstring of pipeline/consume/diff.py promises (2 environment, 1 invalid data),
    the file named in the message, no "Traceback".
 """
 
@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from wikidata_server import FIXTURES, FakeClock, body, fake_gzip, raw, running, status, truncated
 
 from pipeline.cli import main
-from pipeline.diff import MAX_DUMP_BYTES, write_changes
+from pipeline.consume.diff import MAX_DUMP_BYTES, write_changes
 from pipeline.errors import HealthcoopError
 from pipeline.link.cache import ResponseCache
 from pipeline.link.client import (

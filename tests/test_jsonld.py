@@ -9,7 +9,7 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from pipeline import jsonld
+from pipeline.publish import jsonld
 
 HCID = "https://w3id.org/healthcoop/id/"
 HC = "https://w3id.org/healthcoop/ontology#"

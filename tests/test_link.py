@@ -35,7 +35,7 @@ from pipeline.link import (
 )
 from pipeline.link.common import REVIEW_FILE, ROR_SUBSET, name_similarity, terminal_safe
 from pipeline.link.linkset import SSSOM_COLUMNS
-from pipeline.vocab import HC, HCID, WD
+from pipeline.rdf.vocab import HC, HCID, WD
 
 UA = "healthcoop-linker-test/0.1 (https://example.org/healthcoop-tests) python-requests"
 TODAY = date(2026, 11, 23)

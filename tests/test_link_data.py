@@ -9,7 +9,7 @@ import pytest
 from rdflib.namespace import DCTERMS, OWL, RDF
 
 from pipeline.link import link_triples, linkset_files, load_entities
-from pipeline.vocab import HC, HCID, SCHEMA
+from pipeline.rdf.vocab import HC, HCID, SCHEMA
 
 WD = "http://www.wikidata.org/entity/"
 

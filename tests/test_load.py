@@ -17,8 +17,8 @@ from tools import rdfstores
 from wikidata_server import body, drip, redirect, running
 
 from pipeline.cli import main
+from pipeline.consume.load import graph_url, load_release
 from pipeline.errors import EnvironmentProblem
-from pipeline.load import graph_url, load_release
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 DESCRIPTION_GRAPH = "https://w3id.org/healthcoop/graph/description"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rdflib import Graph
 from rdflib.compare import graph_diff, isomorphic
 
-from pipeline.mapping import MappingContext, map_record
-from pipeline.records import Agreement, Organisation, RecordSet
-from pipeline.sources import SourceText
+from pipeline.rdf.mapping import MappingContext, map_record
+from pipeline.read.records import Agreement, Organisation, RecordSet
+from pipeline.read.sources import SourceText
 
 TEXT = "Intro.\nEight Great Technologies and Leaguer International Co signed an agreement to " \
        "create a 5 billion RMB fund to invest in UK emerging technologies\nEnd."
@@ -111,7 +111,7 @@ def test_unstated_currency_is_not_invented():
         "id": "x-org", "label": "X", "type": "company",
         "evidence": [{"source": "src", "quote": "Leaguer International Co"}],
     })
-    from pipeline.records import Initiative
+    from pipeline.read.records import Initiative
     fund = Initiative.model_validate({
         "id": "x-fund", "label": "X fund", "type": "fund", "owners": ["x-org"],
         "amount": {"value": "200000000", "qualifier": "more-than", "stated_as": "over 200 million"},

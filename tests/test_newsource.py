@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipeline.check.validate import validate_project
 from pipeline.cli import main
-from pipeline.newsource import register_source, slug
-from pipeline.sources import load_sources
-from pipeline.validate import validate_project
+from pipeline.curate.newsource import register_source, slug
+from pipeline.read.sources import load_sources
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -120,7 +120,7 @@ def test_a_failure_part_way_undoes_everything(mini, tmp_path, monkeypatch):
     def broken(root, sid):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("pipeline.newsource._verify", broken)
+    monkeypatch.setattr("pipeline.curate.newsource._verify", broken)
     with pytest.raises(KeyboardInterrupt):
         register_source(mini, _text_file(tmp_path))
     assert state(mini) == before
@@ -211,7 +211,7 @@ def test_uncommented_skeleton_validates_once_the_must_values_are_replaced(mini, 
     path.write_text(text, encoding="utf-8")
     report = validate_project(mini)
     assert report.errors == [], [(i.line, i.code, i.message) for i in report.errors]
-    from pipeline.records import load_records
+    from pipeline.read.records import load_records
 
     ids = set(load_records(mini).records)
     assert {"jane-doe-minister-of-health", "example-dialogue-2024", "example-mou-2024",

@@ -18,8 +18,8 @@ import pyoxigraph as ox
 import pytest
 import yaml
 
-from pipeline import publish
 from pipeline.build import build_release
+from pipeline.publish import release as publish
 
 DATASET = "https://w3id.org/healthcoop/dataset"
 DESCRIPTION_GRAPH = "https://w3id.org/healthcoop/graph/description"

@@ -1,4 +1,4 @@
-"""The Reconciliation Service API 0.2 endpoint of `healthcoop serve` (pipeline/reconcile.py),
+"""The Reconciliation Service API 0.2 endpoint of `healthcoop serve` (pipeline/serve/reconcile.py),
 against a real server on loopback serving a release of the repository's own data: answers
 validated with the specification's JSON Schemas (tests/fixtures/reconciliation/, provenance
 in its README) and checked field by field against the specification's prose; names from
@@ -362,7 +362,7 @@ def test_preview_is_escaped_html(port):
     it is escaped (a hostile label renders as text); an unknown id is a 404."""
     import html5lib
 
-    from pipeline.reconcile import Entity, Service, preview
+    from pipeline.serve.reconcile import Entity, Service, preview
 
     status, headers, body = get(port, "/reconcile/preview", id="barts-nhs-trust")
     assert status == 200 and headers.get("access-control-allow-origin") == "*"
@@ -451,7 +451,7 @@ def test_batch_scores_are_wratio_name_by_name(release):
     entities of other types."""
     from rapidfuzz import fuzz, utils
 
-    from pipeline.reconcile import CANDIDATE_CUTOFF, load_service, reconcile_batch
+    from pipeline.serve.reconcile import CANDIDATE_CUTOFF, load_service, reconcile_batch
 
     service = load_service(release)
     labels = sorted(actor_labels())[::4][:22] + ["Mat Hancok", "Departmnt of Helth", "zzzz"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.checks import check_records, stated_currencies
+from pipeline.check.checks import check_records, stated_currencies
 from pipeline.errors import IssueList
-from pipeline.records import load_records, salvage_ids
+from pipeline.read.records import load_records, salvage_ids
 
 HEAD = "persons:\n"
 
@@ -141,6 +141,6 @@ def test_stated_currencies():
     ("the Hospital Authority (HA)", False),
 ])
 def test_contact_details_are_recognised(text, personal):
-    from pipeline.checks import _has_contact_details
+    from pipeline.check.checks import _has_contact_details
 
     assert _has_contact_details(text) is personal

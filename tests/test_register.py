@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from mini_project import edit, snapshot
 
 from pipeline.build import build_release, load_project
+from pipeline.check.register import REGISTER, check_register, read_register, update_register
+from pipeline.check.validate import validate_project
 from pipeline.cli import main
 from pipeline.errors import InvalidData, IssueList
-from pipeline.register import REGISTER, check_register, read_register, update_register
-from pipeline.validate import validate_project
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

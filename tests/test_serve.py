@@ -119,7 +119,7 @@ def test_vocabulary_table(port, row):
     ("application/n-triples;q=0.8, text/turtle;q=0.7, text/html;q=0.1", "nt"),
 ])
 def test_q_values_are_weighed_for_the_vocabularies(port, accept, ext):
-    """The same q-value logic as /id/<id> (pipeline.serve.negotiate) at /ontology and
+    """The same q-value logic as /id/<id> (pipeline.serve.server.negotiate) at /ontology and
     /topic/<id>."""
     assert request(port, "GET", "/ontology", {"Accept": accept})[1].get("location") == \
         f"/ontology/healthcoop.{ext}"

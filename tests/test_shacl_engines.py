@@ -271,8 +271,8 @@ def case_data(case: str, tmp_path: Path) -> tuple[Path, object]:
     from test_bad_inputs import apply_case
 
     from pipeline.build import load_project, map_project, reference_graphs
-    from pipeline.publish import canonical_triples
-    from pipeline.validate import validate_project
+    from pipeline.check.validate import validate_project
+    from pipeline.publish.release import canonical_triples
 
     project_dir = make_mini_project(tmp_path / "project")
     expect = apply_case(case, project_dir)

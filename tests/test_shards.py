@@ -1,7 +1,7 @@
-"""The sharded build (pipeline/shards.py, pipeline/pieces.py): the same release whichever way
-it is built: in one process, in a pool of processes, through Dask, incrementally from the
-cache after a change, or after the cache was corrupted; and the same data as the
-whole-dataset reference path (one mapping of everything, `publish.assign_graphs`)."""
+"""The sharded build (pipeline/shards.py, pipeline/publish/pieces.py): the same release
+whichever way it is built: in one process, in a pool of processes, through Dask,
+incrementally from the cache after a change, or after the cache was corrupted; and the same
+data as the whole-dataset reference path (one mapping of everything, `publish.assign_graphs`)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from pipeline import describe
 from pipeline.build import build_release, load_project, map_project, reference_graphs
-from pipeline.publish import DESCRIPTION_GRAPH, assign_graphs, canonical_triples
+from pipeline.publish import describe
+from pipeline.publish.release import DESCRIPTION_GRAPH, assign_graphs, canonical_triples
 from pipeline.shards import CACHE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    from pipeline.synthetic import generate_project
+    from pipeline.curate.synthetic import generate_project
 
     out = tmp_path_factory.mktemp("corpus") / "project"
     generate_project(out, RECORDS, 7, ROOT)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from pipeline.errors import IssueList
-from pipeline.sources import SourceText, load_sources, repair_text
+from pipeline.read.sources import SourceText, load_sources, repair_text
 
 
 def _source(text: str) -> SourceText:

@@ -1,4 +1,4 @@
-"""`healthcoop bench generate` (pipeline/synthetic.py): a synthetic project that builds.
+"""`healthcoop bench generate` (pipeline/curate/synthetic.py): a synthetic project that builds.
 
 Each test generates a small corpus into a temporary directory: the same N and seed give the
 same bytes (whatever the hash seed), another seed another corpus; the corpus validates and
@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 from mini_project import snapshot
 
+from pipeline.curate.synthetic import MARKER, UNLINKED, generate_project
 from pipeline.errors import EnvironmentProblem, IssueList
-from pipeline.records import Agreement, Event, Organisation, Person, load_records
-from pipeline.sources import load_sources
-from pipeline.synthetic import MARKER, UNLINKED, generate_project
+from pipeline.read.records import Agreement, Event, Organisation, Person, load_records
+from pipeline.read.sources import load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_corpus_validates_and_builds_with_no_error(tmp_path):
     """A 300-record corpus validates with no error and only the advice on the few actors
     left unlinked on purpose, then builds; its records map to about 45 triples each."""
     from pipeline.build import build_release
-    from pipeline.validate import validate_project
+    from pipeline.check.validate import validate_project
 
     root = generate_project(tmp_path / "corpus", 300, 1, ROOT).out_dir
     report = validate_project(root)

@@ -28,9 +28,10 @@ import pyoxigraph as ox
 import pytest
 from csvw import CSVW, TableGroup
 
-from pipeline import tables, vocab
 from pipeline.build import build_release
-from pipeline.describe import load_metadata
+from pipeline.publish import tables
+from pipeline.publish.describe import load_metadata
+from pipeline.rdf import vocab
 
 ROOT = Path(__file__).resolve().parent.parent
 HCID = "https://w3id.org/healthcoop/id/"

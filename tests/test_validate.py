@@ -21,12 +21,8 @@ from mini_project import edit, make_mini_project, snapshot
 from rdflib import Graph
 
 from pipeline.build import build_release, load_project
-from pipeline.cli import main
-from pipeline.errors import Issue, IssueList, Severity
-from pipeline.link import link_triples
-from pipeline.mapping import MappingContext, map_dataset
-from pipeline.shacl import merge_field
-from pipeline.validate import (
+from pipeline.check.shacl import merge_field
+from pipeline.check.validate import (
     SH,
     ShaclRun,
     ValidationReport,
@@ -37,6 +33,10 @@ from pipeline.validate import (
     use_color,
     validate_project,
 )
+from pipeline.cli import main
+from pipeline.errors import Issue, IssueList, Severity
+from pipeline.link import link_triples
+from pipeline.rdf.mapping import MappingContext, map_dataset
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -409,7 +409,7 @@ def test_keyboard_interrupt_while_writing_leaves_nothing(mini, monkeypatch):
         (out_dir / "partial.txt").write_text("half", encoding="utf-8")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("pipeline.validate.write_report_files", interrupted)
+    monkeypatch.setattr("pipeline.check.validate.write_report_files", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build_release(mini)
     assert snapshot(mini / "output") == before

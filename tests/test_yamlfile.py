@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import IssueList
-from pipeline.yamlfile import MAX_FILE_BYTES, load_yaml
+from pipeline.read.yamlfile import MAX_FILE_BYTES, load_yaml
 
 
 def _load(tmp_path: Path, content: str | bytes, name: str = "x.yaml"):

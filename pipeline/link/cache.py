@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..terminal import terminal_safe
+from pipeline.terminal import terminal_safe
 
 DEFAULT_CACHE_DIR = Path(".cache/wikidata")
 CACHE_FORMAT = 1

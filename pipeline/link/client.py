@@ -47,9 +47,9 @@ from typing import Any
 
 import requests
 
-from .. import __version__
-from ..errors import EnvironmentProblem
-from ..http import (
+from pipeline import __version__
+from pipeline.errors import EnvironmentProblem
+from pipeline.http import (
     TRANSPORT_ERRORS,
     DeadlineExceeded,
     check_http_url,
@@ -58,7 +58,8 @@ from ..http import (
     split_timeout,
     watched_session,
 )
-from ..terminal import terminal_safe, unsafe_character
+from pipeline.terminal import terminal_safe, unsafe_character
+
 from .cache import MAX_ANSWER_BYTES, CachedResponse, ResponseCache, _parse_timestamp
 
 DEFAULT_ENDPOINT = "https://www.wikidata.org/w/api.php"

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from rdflib.namespace import OWL, SKOS
 from rdflib.term import Node
 
-from ..errors import IssueList
+from pipeline.errors import IssueList
 
 Triple = tuple[Node, Node, Node]
 
@@ -155,7 +155,7 @@ def load_entities(root: Path, records=None) -> Entities:
     """Persons, organisations and places from the records, sorted by id (tombstones left
     out), and the ids of records that failed their schema. `records`: the project's
     RecordSet when the caller has already read it (the records are then not read again)."""
-    from ..records import Organisation, Person, Place, Role, load_records
+    from pipeline.read.records import Organisation, Person, Place, Role, load_records
 
     if records is None:
         records = load_records(root, IssueList())

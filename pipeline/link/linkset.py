@@ -16,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import IssueList
-from ..yamlfile import load_yaml
+from pipeline.errors import IssueList
+from pipeline.read.yamlfile import load_yaml
+
 from .common import AUTO_REVIEWER, SKOS_CURIES, target_kind
 from .places import ISO_AGENCY, ISO_PAGE
 from .review_file import entry_id

@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
-from ..errors import Issue, IssueList, Severity
-from ..yamlfile import YamlDocument, dotted, load_yaml
+from pipeline.errors import Issue, IssueList, Severity
+from pipeline.read.yamlfile import YamlDocument, dotted, load_yaml
+
 from .common import (
     DATE_PATTERN,
     DECISIONS,

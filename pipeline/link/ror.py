@@ -29,7 +29,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from ..errors import EnvironmentProblem
+from pipeline.errors import EnvironmentProblem
+
 from .client import QID_PATTERN
 from .common import (
     _ROR_TYPES,

@@ -23,7 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidData
+from pipeline.errors import InvalidData
+
 from .cache import ResponseCache
 from .candidates import (
     WikidataOutcome,

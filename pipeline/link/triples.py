@@ -19,8 +19,9 @@ from pathlib import Path
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
-from ..errors import InvalidData, Severity
-from ..vocab import HC, HCID, WD
+from pipeline.errors import InvalidData, Severity
+from pipeline.rdf.vocab import HC, HCID, WD
+
 from .common import (
     MATCH_TYPES,
     QID_TARGET,
@@ -109,7 +110,7 @@ def link_triples(root: Path, records=None) -> Iterator[Triple]:
 
 def _iso_triples(subject: URIRef, cand: dict) -> Iterator[Triple]:
     """An ISO 3166-1 code: `schema:identifier` with its reference, release and review."""
-    from ..vocab import SCHEMA
+    from pipeline.rdf.vocab import SCHEMA
 
     code = cand["target"].split(":", 1)[1]
     node = URIRef(f"{subject}#iso-3166-1")

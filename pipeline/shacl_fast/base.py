@@ -34,7 +34,7 @@ class Constraint:
     component: URIRef
     absence_sensitive = False  # may report on a focus node that has no value nodes
     pure = True  # depends on the value terms alone, not on the rest of the data
-    per_value = False  # results are a function of each value alone (see value_fails)
+    per_value = False  # one report per value that fails `ok(value)` (a function of it alone)
 
     def shapes(self) -> list:
         """The shapes this constraint evaluates value nodes against."""

@@ -16,7 +16,6 @@ from .shapes import Shape, shape_terms
 from .vocab import RDF_FIRST, RDF_REST, RDF_TYPE, RDFS_SUBCLASSOF
 
 PURE_CACHE_LIMIT = 200_000  # verdicts of pure shapes kept across calls, then started afresh
-CANON_LIMIT = 100_000  # canonical predicates and classes kept across calls
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,9 @@ class Data:
     def __init__(self, out: dict, inverse: dict, supers: dict | None, pure_cache: dict,
                  graph: Graph | None):
         self.out = out
-        # the same, by the plain string of each IRI subject: values are rarely the very
-        # objects used as subjects, and a lookup by an equal term calls Python-level __eq__
+        # the subjects by the plain string of their IRI: values are rarely the very objects
+        # used as subjects, and looking one up by an equal, other object calls rdflib's
+        # Python-level __eq__
         self.iris = {str(s): d for s, d in out.items() if type(s) is URIRef}
         self._inverse = inverse
         self._supers = supers  # class -> the classes it is a subclass of (itself included)
@@ -76,7 +76,8 @@ class Data:
         of: the classes of its rdf:type values and their superclasses in the data."""
         t = type(value)
         if t is URIRef:
-            d = self.iris.get(str(value)) or self.out.get(value)
+            key = str(value)
+            d = self.iris.get(key) or self.out.get(value)
         elif t is Literal or (t is not BNode and isinstance(value, Literal)):
             return 0
         else:
@@ -89,7 +90,7 @@ class Data:
                 for ty in types:
                     mask |= bits.get(ty, 0)
         if t is URIRef:
-            self.bits[str(value)] = mask
+            self.bits[key] = mask
         return mask
 
     def is_instance(self, value, cls) -> bool:
@@ -129,7 +130,12 @@ class Data:
 
     def conforms(self, shape: Shape, value) -> bool:
         if shape.direct:
-            return shape.fast(value, (value,), self)
+            if not shape.is_property:
+                return shape.fast(value, (value,), self)
+            values = shape.path(value, self)
+            if not self.unique and len(values) > 1:
+                values = list(dict.fromkeys(values))  # the checks count distinct values
+            return shape.fast(value, values, self)
         return not self.nested(shape, value)[0]
 
     # text for messages
@@ -265,10 +271,9 @@ class CompiledShapes:
         self._pure: dict = {}
         self._plans: dict = {}
         self.last_stats: dict = {}  # what the last validate() did, and how long each part took
-        # every IRI of the shapes graph, as the canonical object for that IRI
-        self._shape_terms = shape_terms(sg)
-        self._canon = dict(self._shape_terms)
-        self._other_terms: dict = {}
+        # one object per IRI of the shapes graph: data predicates and classes are mapped to
+        # them, so that lookups by predicate or class hit by identity
+        self._shape_terms = shapes[0].terms if shapes else shape_terms(sg)
         top = []
         classes: dict = {}
         subjects_of: dict = {}
@@ -296,21 +301,29 @@ class CompiledShapes:
         self._inverse_predicates = {canonical(p) for p in inverse}
         self._subject_watch = tuple((canonical(p), m) for p, m in subjects_of.items())
         # predicate -> (mask of the shapes targeting its objects, whether an inverse index
-        # of it is needed, whether it is rdf:type, whether it is rdfs:subClassOf)
+        # of it is needed, whether it is rdfs:subClassOf, whether it is rdf:type)
         special: dict = {}
-        for p in set(objects_of) | inverse | {RDF_TYPE, RDFS_SUBCLASSOF}:
-            special[canonical(p)] = (objects_of.get(p, 0), p in inverse, p == RDF_TYPE,
-                                     p == RDFS_SUBCLASSOF)
+        for p in set(objects_of) | inverse | {RDFS_SUBCLASSOF, RDF_TYPE}:
+            special[canonical(p)] = (objects_of.get(p, 0), p in inverse, p == RDFS_SUBCLASSOF,
+                                     p == RDF_TYPE)
         self._special = special
+        self._target_nodes = {canonical(n): m for n, m in self._target_nodes.items()}
+        # class -> the bits of the shapes targeting it, and (shifted past them) its bits in
+        # class_bits (the classes some sh:class names): one lookup per rdf:type value gives
+        # a node both its shapes and its classes
+        self._shift = shift = len(top)
+        self._all_targets = (1 << shift) - 1
+        self.class_bits = {canonical(c): b for c, b in self.class_bits.items()}
+        self._combined = {c: self._classes.get(c, 0) | (self.class_bits.get(c, 0) << shift)
+                          for c in set(self._classes) | set(self.class_bits)}
 
     # the data
 
     def _canonical(self, term):
-        """The canonical object of an IRI (by its string), or of any other term (by rdflib
-        equality), so that canonical terms are equal exactly when they are identical."""
+        """The shapes graph's own object for an IRI it has (else the term itself)."""
         if type(term) is URIRef:
-            return self._canon.setdefault(str(term), term)
-        return self._other_terms.setdefault(term, term)
+            return self._shape_terms.get(str(term), term)
+        return term
 
     def validate(self, data_graph) -> list[FastResult]:
         """The results pyshacl.validate(data_graph, shacl_graph=<these shapes>,
@@ -330,20 +343,17 @@ class CompiledShapes:
     def _validate(self, data_graph) -> list[FastResult]:
         graph = data_graph if isinstance(data_graph, Graph) else None
         started = perf_counter()
-        canon = self._canon
-        if len(canon) > CANON_LIMIT:
-            canon.clear()
-            canon.update(self._shape_terms)
-            self._other_terms.clear()
         if len(self._pure) > PURE_CACHE_LIMIT:
             self._pure.clear()
 
-        # 1. the index: subject -> predicate -> [objects], predicates canonical (looked up
-        # by their plain string: an rdflib term compared with an equal, other object calls
-        # Python-level Identifier.__eq__, which would otherwise dominate the run time); on
-        # the way, what the targets and inverse paths need
+        # 1. the index: subject -> predicate -> [objects]. Predicates and rdf:type values
+        # are replaced by one canonical object per IRI (the shapes graph's own where it has
+        # the IRI), found by its plain string: an rdflib term looked up by an equal but
+        # other object calls Python-level Identifier.__eq__, which would otherwise dominate
+        # the run time; with canonical terms later lookups hit by identity. On the way,
+        # what the targets and inverse paths need.
+        canon = dict(self._shape_terms)  # str -> the IRI's canonical URIRef (this call)
         cget = canon.get
-        canonical = self._canonical
         special = self._special
         extra: dict = dict(self._target_nodes)  # node -> shapes targeting it as an object
         inverse: dict = {p: {} for p in self._inverse_predicates}
@@ -352,15 +362,23 @@ class CompiledShapes:
         get = out.get
         last_s = last_d = None
         for s, p, o in data_graph:
-            cp = cget(str(p))
-            if cp is None or cp.__class__ is not p.__class__:
-                cp = canonical(p)
+            if p.__class__ is URIRef:
+                key = str(p)
+                cp = cget(key)
+                if cp is None:
+                    cp = canon[key] = p
+            else:
+                cp = p  # not an IRI (a generalised RDF graph): looked up by equality
             sp = special.get(cp)
             if sp is not None:
-                obj_mask, needs_inverse, is_type, is_subclass = sp
-                if is_type:
-                    co = cget(str(o))
-                    o = co if co is not None and co.__class__ is o.__class__ else canonical(o)
+                obj_mask, needs_inverse, is_subclass, is_type = sp
+                if is_type and o.__class__ is URIRef:
+                    key = str(o)
+                    co = cget(key)
+                    if co is None:
+                        canon[key] = o
+                    else:
+                        o = co
                 if obj_mask:
                     extra[o] = extra.get(o, 0) | obj_mask
                 if needs_inverse:
@@ -386,30 +404,24 @@ class CompiledShapes:
         indexed = perf_counter()
 
         # 2. per focus node: its shapes (a bit mask), the plan for them, the plan's checks
-        classes = self._classes
+        combined = self._combined
+        shift = self._shift
+        all_targets = self._all_targets
         supers = None
-        if subclass_pairs:
+        if subclass_pairs:  # a class also has the shapes and bits of its superclasses
             supers = _closures(subclass_pairs)
-            classes = dict(classes)
-            for cls, ups in supers.items():
-                mask = 0
-                for up in ups:
-                    mask |= self._classes.get(up, 0)
-                if mask:
-                    classes[canonical(cls)] = mask
-        class_bits = self.class_bits
-        if supers:  # a class also has the bits of the classes it is a subclass of
-            class_bits = dict(class_bits)
+            combined = dict(combined)
             for cls, ups in supers.items():
                 bits = 0
                 for up in ups:
-                    bits |= self.class_bits.get(up, 0)
+                    bits |= self._combined.get(up, 0)
                 if bits:
-                    class_bits[canonical(cls)] = bits
+                    combined[cls] = bits
         data = Data(out, inverse, supers, self._pure, graph)
-        data.class_bits = class_bits
         data.unique = graph is not None  # a Graph holds each triple once; a list may not
-        data.rdf_type = rdf_type = canonical(RDF_TYPE)
+        data.rdf_type = rdf_type = cget(str(RDF_TYPE), RDF_TYPE)
+        data.class_bits = {c: b >> shift for c, b in combined.items() if b >> shift}
+        bits = data.bits
         raw: list = []
         plans = self._plans
         subject_watch = self._subject_watch
@@ -418,7 +430,11 @@ class CompiledShapes:
             types = d.get(rdf_type)
             if types is not None:
                 for t in types:
-                    mask |= classes.get(t, 0)
+                    mask |= combined.get(t, 0)
+                if mask > all_targets:
+                    if type(focus) is URIRef:
+                        bits[str(focus)] = mask >> shift
+                    mask &= all_targets
             for p, m in subject_watch:
                 if p in d:
                     mask |= m

@@ -154,10 +154,13 @@ def _pair_lines(code: Code, c, values: str, focus: str) -> list[str]:
 
 
 def _conforms_test(code: Code, shape) -> str | None:
-    """An expression in `v` that is True exactly when `v` conforms to `shape`, for a shape
-    whose conformance is one value check (e.g. `[ sh:datatype xsd:date ]`); else None."""
-    if not shape.direct or len(shape.constraints) != 1:
+    """An expression in `v` that is True exactly when `v` conforms to `shape` (a shape whose
+    conformance is its fast check, Shape.direct): the check itself inlined when it is one
+    value check (e.g. `[ sh:datatype xsd:date ]`), else Data.conforms. None: no such shape."""
+    if not shape.direct:
         return None
+    if shape.is_property or len(shape.constraints) != 1:
+        return f"data.conforms({code.name(shape, 'shape')}, v)"
     (c,) = shape.constraints
     if isinstance(c, C.InC):
         return f"v in {code.name(c.values, 'members')}"
@@ -165,7 +168,7 @@ def _conforms_test(code: Code, shape) -> str | None:
         return _class_test(code, c.rules)
     if c.per_value:
         return _value_test(code, c)
-    return None
+    return f"data.conforms({code.name(shape, 'shape')}, v)"
 
 
 def _members_inline(code: Code, c) -> list[str] | None:

@@ -124,7 +124,7 @@ class NodeC(Constraint):
         bad = None
         for other in self.targets:
             for v in values:
-                if other.direct:
+                if other.direct:  # (a node shape: sh:node names no property shape)
                     failed = not other.fast(v, (v,), data)
                 else:
                     non_conformant, reports = data.nested(other, v)

@@ -106,11 +106,10 @@ class Shape:
             if isinstance(c, constraints.PropertyC):
                 self.properties.extend(c.targets)
         self.absence_sensitive = any(c.absence_sensitive for c in self.constraints)
-        # conformance is exactly "the fast check passes": a node shape, active, of a
+        # conformance is exactly "the fast check passes" for a shape that is active, of a
         # severity that fails (not one allow_warnings/allow_infos lets conform), with no
         # sh:property (whose shapes could report with another severity)
-        self.direct = (not self.is_property and not self.deactivated and not self.allow_conform
-                       and not self.properties)
+        self.direct = not self.deactivated and not self.allow_conform and not self.properties
 
     def compile(self) -> None:
         """The generated fast checks, each made the first time it is used (after every
@@ -267,6 +266,7 @@ def load(sg, allow_warnings: bool = True, allow_infos: bool = True) -> list[Shap
                     class_bits.setdefault(rule, 1 << len(class_bits))
     for s in shapes:
         s.class_bits = class_bits
+        s.terms = terms
         s.compile()
     _check_depth(shapes)
     _mark_pure(shapes)

@@ -515,8 +515,8 @@ class InC(PerValue):
         if len(found) != 1:
             raise ShapesError(f"{node}: sh:in must have exactly one value.")
         self.values = set()
-        for item in sg.items(found[0]):
-            self.values.add(item)
+        for item in sg.items(found[0]):  # canonical IRIs: membership tests hit by identity
+            self.values.add(shape.canonical(item))
 
     def ok(self, v) -> bool:
         return v in self.values

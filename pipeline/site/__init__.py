@@ -29,7 +29,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import EnvironmentProblem
+from pipeline.errors import EnvironmentProblem
+
 from .documents import entity_documents, vocabulary_documents
 from .model import ID_PATTERN, load_site_data
 from .pages import PAGE_SIZE, Pages

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .. import jsonld
-from ..vocab import PREFIXES
+from pipeline.publish import jsonld
+from pipeline.rdf.vocab import PREFIXES
+
 from .model import RDFS_LABEL, SiteData
 
 LABEL = ox.NamedNode(RDFS_LABEL)
@@ -62,7 +63,7 @@ def entity_documents(ident: str, data: SiteData) -> dict[str, bytes]:
 
 
 def jsonld_document(triples: list[ox.Triple]) -> str:
-    """Compact JSON-LD with the inline context (pipeline/jsonld.py), nodes by subject."""
+    """Compact JSON-LD with the inline context (pipeline/publish/jsonld.py), nodes by subject."""
     out = io.StringIO()
     jsonld.write(sorted(triples, key=lambda t: (str(t.subject), str(t.predicate),
                                                 str(t.object))), out)

@@ -421,7 +421,7 @@ def redact_contact_details(text: str) -> str:
     """The text with every e-mail address and phone number (as pipeline.checks recognises
     a phone number) masked character for character, so that quote offsets still hold.
     Archived texts keep them; the release never publishes them (CONTRIBUTING.md)."""
-    from ..checks import PHONE
+    from pipeline.check.checks import PHONE
 
     chars = list(text)
     at = text.find("@")

@@ -24,12 +24,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EnvironmentProblem, InvalidData, Issue, IssueList
-from .records import ID_MAX, ID_PATTERN, RECORDS_DIR
-from .register import write_atomically
-from .sources import ARCHIVE, REGISTRY, load_sources
-from .terminal import terminal_safe
-from .yamlfile import load_yaml
+from pipeline.check.register import write_atomically
+from pipeline.errors import EnvironmentProblem, InvalidData, Issue, IssueList
+from pipeline.read.records import ID_MAX, ID_PATTERN, RECORDS_DIR
+from pipeline.read.sources import ARCHIVE, REGISTRY, load_sources
+from pipeline.read.yamlfile import load_yaml
+from pipeline.terminal import terminal_safe
 
 TEXT_SUFFIXES = {".txt", ".html", ".htm", ".md", ".xml"}
 
@@ -93,7 +93,7 @@ def register_source(root: Path, file: Path, *, source_id: str | None = None,
     if not title:
         raise InvalidData(f"{shown} has no line to take a title from.",
                           fix="Pass the headline with --title \"...\".")
-    from .records import _check_label
+    from pipeline.read.records import _check_label
 
     try:  # never write what `healthcoop validate` would then refuse
         _check_label(title)
@@ -203,7 +203,7 @@ def _check_id(root: Path, sid: str, entries: list[dict]) -> None:
         if entry.get("id") == sid:
             raise InvalidData(f"Source id {sid!r} is already registered.",
                               fix="Choose another id with --id.")
-    from .records import load_records
+    from pipeline.read.records import load_records
 
     records = load_records(root, IssueList())
     if sid in records.records or sid in records.failed:

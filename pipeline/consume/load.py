@@ -40,9 +40,9 @@ from urllib.parse import quote
 import pyoxigraph as ox
 import requests
 
-from .diff import format_of, parse_dump, read_dump, release_file, shown
-from .errors import EnvironmentProblem
-from .http import (
+from pipeline.consume.diff import format_of, parse_dump, read_dump, release_file, shown
+from pipeline.errors import EnvironmentProblem
+from pipeline.http import (
     TRANSPORT_ERRORS,
     DeadlineExceeded,
     check_http_url,
@@ -50,7 +50,7 @@ from .http import (
     split_timeout,
     watched_session,
 )
-from .terminal import terminal_safe
+from pipeline.terminal import terminal_safe
 
 # --format -> (release file, media type, holds named graphs)
 FORMATS: dict[str, tuple[str, str, bool]] = {

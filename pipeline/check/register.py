@@ -25,11 +25,11 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from .errors import InvalidData, IssueList, Severity
-from .records import ID_PATTERN, salvage_ids
-from .sources import REGISTRY as SOURCE_REGISTRY
-from .vocab import HCID
-from .yamlfile import load_yaml, read_input
+from pipeline.errors import InvalidData, IssueList, Severity
+from pipeline.rdf.vocab import HCID
+from pipeline.read.records import ID_PATTERN, salvage_ids
+from pipeline.read.sources import REGISTRY as SOURCE_REGISTRY
+from pipeline.read.yamlfile import load_yaml, read_input
 
 REGISTER = Path("data/published-iris.txt")
 NAMESPACE = str(HCID)

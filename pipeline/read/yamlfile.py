@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .errors import IssueList
+from pipeline.errors import IssueList
 
 try:  # the C parser is about 6x faster; the pure-Python one gives the same nodes
     _BaseLoader = yaml.CSafeLoader

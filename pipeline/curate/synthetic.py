@@ -49,8 +49,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import EnvironmentProblem
-from .vocab import HCID, HCTOPIC
+from pipeline.errors import EnvironmentProblem
+from pipeline.rdf.vocab import HCID, HCTOPIC
 
 MARKER = ".healthcoop-synthetic"
 MAX_RECORDS = 1_000_000  # keeps the register (50 MB) and links.yaml (20 MB) under their limits
@@ -709,7 +709,7 @@ class _Generator:
                    f"    decision_date: '{REVIEW_DATE}'\n")
 
     def run(self, template: Path) -> None:
-        from .register import HEADER
+        from pipeline.check.register import HEADER
 
         for part in ("data/records", "data/sources"):
             (self.root / part).mkdir(parents=True)
@@ -798,8 +798,8 @@ def _topics(path: Path) -> set[str]:
 def generate_project(out_dir: Path, records: int, seed: int, template_root: Path) -> Summary:
     """Write the synthetic project (module docstring) into `out_dir`, replacing an earlier
     corpus there as a whole; return what was written."""
-    from .build import sigint_deferred, swap_directories
-    from .outputs import _process_alive
+    from pipeline.build import sigint_deferred, swap_directories
+    from pipeline.outputs import _process_alive
 
     started = time.perf_counter()
     if not isinstance(records, int) or not 1 <= records <= MAX_RECORDS:

@@ -14,8 +14,8 @@ Entry function: `check_relations(records, issues)`.
 
 from __future__ import annotations
 
-from .errors import IssueList, Severity
-from .records import RecordSet
+from pipeline.errors import IssueList, Severity
+from pipeline.read.records import RecordSet
 
 
 def check_relations(records: RecordSet, issues: IssueList) -> None:

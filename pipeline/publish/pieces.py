@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import jsonld
+from pipeline.publish import jsonld
 
 FORMATS = ("nt", "ttl", "jsonld", "nq", "trig")
 GZIP_LEVEL = 6  # level 9 costs 2.3x the time for files 2-3% smaller

@@ -14,7 +14,7 @@ Out: `data/records/<id>.draft.yaml` (never overwriting an existing file), a draf
        Hospital, Commission, Company, Ltd, Group, Institute, and honorific + name).
 A draft is never a finished records file: it holds a top-level `draft:` block and its
 name ends in `.draft.yaml`, and validation reports both as "draft not confirmed"
-(`pipeline/checks.py`) until a person reviews it, moves what is right into records,
+(`pipeline/check/checks.py`) until a person reviews it, moves what is right into records,
 deletes the `draft:` block and renames the file to `<id>.yaml`.
 
 Entry function: `write_draft(root, source_id)`; `draft_text(source, records, hold_out=None)`
@@ -32,10 +32,18 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz
 
-from .errors import EnvironmentProblem, InvalidData, IssueList
-from .records import RECORDS_DIR, Organisation, Person, Place, Record, RecordSet, load_records
-from .register import write_atomically
-from .sources import SourceText, load_sources
+from pipeline.check.register import write_atomically
+from pipeline.errors import EnvironmentProblem, InvalidData, IssueList
+from pipeline.read.records import (
+    RECORDS_DIR,
+    Organisation,
+    Person,
+    Place,
+    Record,
+    RecordSet,
+    load_records,
+)
+from pipeline.read.sources import SourceText, load_sources
 
 DRAFT_SUFFIX = ".draft.yaml"
 FUZZY_MIN = 90          # partial alignment score for a name with a small spelling difference

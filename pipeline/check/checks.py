@@ -18,9 +18,9 @@ from pathlib import Path
 
 from rapidfuzz import process
 
-from .errors import IssueList, Severity
-from .records import Event, Record, RecordSet
-from .sources import SourceText
+from pipeline.errors import IssueList, Severity
+from pipeline.read.records import Event, Record, RecordSet
+from pipeline.read.sources import SourceText
 
 ACTOR_KINDS = {"person", "organisation", "country"}
 
@@ -33,7 +33,7 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
     `topics` is None when the topic scheme could not be read (already reported): topic
     references are then not checked, rather than all reported as unknown.
     """
-    from .parallel import fork_map
+    from pipeline.parallel import fork_map
 
     ids = sorted(records.records)
     chunks = [ids[i:i + CHECK_CHUNK] for i in range(0, len(ids), CHECK_CHUNK)]
@@ -187,7 +187,7 @@ def _check_duplicate_actors(records: RecordSet, issues: IssueList) -> None:
     edit distance of at most 5% of the two lengths together, so only names whose lengths
     are that close are scored (`_near_names`), which keeps the check fast with 10^5 actors.
     """
-    from .records import Organisation, Person
+    from pipeline.read.records import Organisation, Person
 
     actors = [r for r in records.sorted()
               if isinstance(r, (Person, Organisation)) and not r.deprecated]
@@ -448,9 +448,9 @@ def check_sources(root, sources: dict[str, SourceText], records: RecordSet,
     no record uses a source's id, a stated publisher is an organisation, and the language is
     a well-formed BCP 47 tag.
     """
-    from .records import ID_MAX, ID_PATTERN
-    from .sources import REGISTRY
-    from .yamlfile import load_yaml
+    from pipeline.read.records import ID_MAX, ID_PATTERN
+    from pipeline.read.sources import REGISTRY
+    from pipeline.read.yamlfile import load_yaml
 
     check_drafts(root, records, issues)
     suggest_topics_by_label(root, issues)
@@ -510,7 +510,7 @@ def check_drafts(root, records: RecordSet, issues: IssueList) -> None:
     """A draft (`healthcoop draft`: a `*.draft.yaml` file, or a records file with a
     top-level `draft:` key) is an error until a person confirms it, so that it never passes
     for finished records."""
-    from .records import RECORDS_DIR, is_draft_file, record_files
+    from pipeline.read.records import RECORDS_DIR, is_draft_file, record_files
 
     root_path = Path(root)
     loaded = set(records.files)
@@ -540,7 +540,7 @@ def topic_names(root) -> dict[str, str]:
     from rdflib import Graph
     from rdflib.namespace import SKOS
 
-    from .vocab import HCTOPIC
+    from pipeline.rdf.vocab import HCTOPIC
 
     path = Path(root) / "ontology" / "topics.ttl"
     graph = Graph()

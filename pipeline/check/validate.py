@@ -39,10 +39,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from . import __version__
-from .errors import EnvironmentProblem, InvalidData, Issue, IssueList, Severity
-from .link import check_review_file
-from .shacl import (  # noqa: F401 - ShaclRun and load_shapes are part of this stage's API
+from pipeline import __version__
+from pipeline.check.shacl import (  # noqa: F401 - ShaclRun and load_shapes are part of this stage's API
     SH,
     SHAPES_DIR,
     ShaclResult,
@@ -52,7 +50,9 @@ from .shacl import (  # noqa: F401 - ShaclRun and load_shapes are part of this s
     load_shapes,
     turtle_syntax_error,
 )
-from .vocab import DATASET, HCID
+from pipeline.errors import EnvironmentProblem, InvalidData, Issue, IssueList, Severity
+from pipeline.link import check_review_file
+from pipeline.rdf.vocab import DATASET, HCID
 
 REPORT_IRI = URIRef(DATASET + "/validation-report")
 REPORT_FILES = ("validation-report.ttl", "validation-report.html")
@@ -126,12 +126,11 @@ def check_project(root: Path, *, strict: bool = False, write: bool = False,
 
     Returns the report and every shard's output; with `write`, each shard's pieces of the
     release are written into `cache` (the build assembles the dumps from them)."""
-    from .link import enrichment_triples
-    from .link import load_entities
-    from .project import load_project
-    from .publish import TURTLE_PREFIXES
-    from .register import check_register
-    from .shards import entity_graphs, plan_shards, project_digest, run_shards
+    from pipeline.check.register import check_register
+    from pipeline.link import enrichment_triples, load_entities
+    from pipeline.publish.release import TURTLE_PREFIXES
+    from pipeline.read.project import load_project
+    from pipeline.shards import entity_graphs, plan_shards, project_digest, run_shards
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -153,8 +152,8 @@ def check_project(root: Path, *, strict: bool = False, write: bool = False,
     report = ValidationReport(root, [], strict, project=project)
     outputs: list = []
     if shapes is not None:
-        from .describe import load_metadata
-        from .shards import ShardEnv
+        from pipeline.publish.describe import load_metadata
+        from pipeline.shards import ShardEnv
 
         run = ShaclRun(project, shapes, issues, engine=engine)
         enrichment: dict[str, list] = defaultdict(list)
@@ -306,8 +305,8 @@ def write_report_files(report: ValidationReport, out_dir: Path) -> list[Path]:
     validation-report.html (both, readable)."""
     import pyoxigraph as ox
 
-    from .publish import canonical_triples
-    from .vocab import PREFIXES
+    from pipeline.publish.release import canonical_triples
+    from pipeline.rdf.vocab import PREFIXES
 
     prefixes = {**PREFIXES, "sh": str(SH)}
     ttl = out_dir / REPORT_FILES[0]
@@ -389,8 +388,8 @@ def render_text(report: ValidationReport, *, color: bool = False, verbose: bool 
     """Grouped by file, the root cause first: findings about a file or record that could not
     be read at all come before everything else, and the findings that only follow from
     them, like warnings repeated at many places, are summarised in one line each
-    (`verbose` lists them all; pipeline/triage.py says how they are told apart)."""
-    from .triage import consequence_summary, triage
+    (`verbose` lists them all; pipeline/check/triage.py says how they are told apart)."""
+    from pipeline.check.triage import consequence_summary, triage
 
     def c(name: str, text: str) -> str:
         return f"{_COLORS[name]}{text}{_COLORS['reset']}" if color else text

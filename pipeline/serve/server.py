@@ -12,7 +12,7 @@ Out: an HTTP server (standard library, threaded) that answers
   - any other path: the file under `site/`, with its media type and charset, a strong
     `ETag` and `Last-Modified` (`304` on revalidation), CORS on the machine formats;
   - `/reconcile` and below (GET, HEAD, form-encoded POST, OPTIONS preflight): the
-    Reconciliation Service API 0.2 of pipeline/reconcile.py, over the release's dump;
+    Reconciliation Service API 0.2 of pipeline/serve/reconcile.py, over the release's dump;
   - anything malformed or hostile (`..`, NUL, overlong paths, other methods): a 4xx with a
     short body, never a traceback, never a file from outside `site/`.
 
@@ -32,9 +32,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import reconcile
-from .errors import EnvironmentProblem
-from .terminal import terminal_safe
+from pipeline.errors import EnvironmentProblem
+from pipeline.serve import reconcile
+from pipeline.terminal import terminal_safe
 
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_PATH = 2048
@@ -255,7 +255,7 @@ class Handler(BaseHTTPRequestHandler):
         return self._file(target, head)
 
     def _reconcile(self, method: str, head: bool) -> None:
-        """Hand /reconcile... to pipeline/reconcile.py: the decoded path, the form fields of
+        """Hand /reconcile... to pipeline/serve/reconcile.py: the decoded path, the form fields of
         the query string and (POST) the url-encoded body, and the base URL for the
         manifest's templates."""
         text = "text/plain; charset=utf-8"

@@ -21,7 +21,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from .vocab import PREFIXES
+from pipeline.rdf.vocab import PREFIXES
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD = "http://www.w3.org/2001/XMLSchema#"

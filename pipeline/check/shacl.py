@@ -35,11 +35,11 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from .errors import InvalidData, Issue, IssueList, Severity
-from .link import link_triples
-from .mapping import MappingContext, entity_iri, map_record, map_source
-from .records import Where
-from .vocab import HCID, HCTOPIC
+from pipeline.errors import InvalidData, Issue, IssueList, Severity
+from pipeline.link import link_triples
+from pipeline.rdf.mapping import MappingContext, entity_iri, map_record, map_source
+from pipeline.rdf.vocab import HCID, HCTOPIC
+from pipeline.read.records import Where
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SHAPES_DIR = Path("shapes")
@@ -165,7 +165,7 @@ class ShaclRun:
         """Stubs, the accepted links by record, and the topic scheme; once per run."""
         if self.prepared:
             return self
-        from .mapping import _classes  # the mapping's own record -> classes table
+        from pipeline.rdf.mapping import _classes  # the mapping's own record -> classes table
 
         stubs = self.stubs
         records = self.project.records.records
@@ -198,7 +198,7 @@ class ShaclRun:
                 self.topic_lines = _subject_lines(path, {t[0] for t in self.topic_triples})
         self.links_of("")  # read data/links.yaml once, here, not in every worker process
         if self.engine == "fast":
-            from .shacl_fast import compile_shapes
+            from pipeline.shacl_fast import compile_shapes
 
             self._compiled = compile_shapes(self.shapes)
         self.prepared = True
@@ -241,7 +241,7 @@ class ShaclRun:
                 yield record.id, self.map_entity(record.id)
 
     def _map(self, rid: str, mapper, item) -> list:
-        from .publish import to_oxigraph
+        from pipeline.publish.release import to_oxigraph
 
         try:
             triples = list(mapper(item, self.ctx))
@@ -359,7 +359,7 @@ class ShaclRun:
                      if isinstance(m, Literal)]))
             return out
         if self._compiled is None:
-            from .shacl_fast import compile_shapes
+            from pipeline.shacl_fast import compile_shapes
 
             self._compiled = compile_shapes(self.shapes)
         return [(r.focus, r.path, r.value, r.source_shape, r.component, r.severity,
@@ -465,7 +465,7 @@ class ShaclRun:
         items = getattr(record, field_path, None)
         if not isinstance(items, list):
             return field_path
-        from .sources import repair_text
+        from pipeline.read.sources import repair_text
 
         for index, item in enumerate(items):
             if isinstance(item, str) and (entity_iri(item) == value or HCTOPIC[item] == value):
@@ -488,8 +488,8 @@ class ShaclRun:
         return "(dataset)", 0, field_path or "(graph)"
 
     def _source_place(self, sid: str, field_path: str) -> tuple[str, int, str]:
-        from .sources import REGISTRY
-        from .yamlfile import load_yaml
+        from pipeline.read.sources import REGISTRY
+        from pipeline.read.yamlfile import load_yaml
 
         if self._source_doc is None:
             self._source_doc = load_yaml(self.project.root / REGISTRY, self.project.root,
@@ -644,7 +644,7 @@ def _field_for_predicate(path) -> str:
     """A predicate -> the record field it comes from, for shapes without sh:name."""
     if not isinstance(path, URIRef):
         return ""
-    from .vocab import REFERENCE_PREDICATES
+    from pipeline.rdf.vocab import REFERENCE_PREDICATES
 
     for name, predicate in REFERENCE_PREDICATES.items():
         if predicate == path:

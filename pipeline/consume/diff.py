@@ -46,9 +46,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import vocab
-from .errors import EnvironmentProblem, InvalidData, Issue
-from .terminal import terminal_safe
+from pipeline.errors import EnvironmentProblem, InvalidData, Issue
+from pipeline.rdf import vocab
+from pipeline.terminal import terminal_safe
 
 DESCRIPTION_PREFIX = vocab.DATASET  # the dataset node, its #fragments and version IRIs
 DESCRIPTION_GRAPH = "https://w3id.org/healthcoop/graph/description"
@@ -257,7 +257,7 @@ def _too_large(file: Path, what: str, limit: int) -> EnvironmentProblem:
     return EnvironmentProblem(
         f"{shown(file)} {what} more than the {limit} bytes a release dump may have",
         fix="Check that this is a healthcoop dump; a larger release needs a larger "
-            "MAX_DUMP_BYTES in pipeline/diff.py.")
+            "MAX_DUMP_BYTES in pipeline/consume/diff.py.")
 
 
 def read_data(path: Path) -> set[ox.Triple]:

@@ -47,9 +47,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import describe, vocab
-from .dataset_meta import DatasetMeta
-from .errors import InvalidData, Issue
+from pipeline.errors import InvalidData, Issue
+from pipeline.publish import describe
+from pipeline.rdf import vocab
+from pipeline.read.dataset_meta import DatasetMeta
 
 HCID = str(vocab.HCID)
 HC = str(vocab.HC)
@@ -333,7 +334,7 @@ def _short(node) -> str:
         # cell whose template would make another IRI
         raise InvalidData(f"the tables cannot name {value} by an id", issues=[Issue(
             "(mapping)", 0, "(tables)", f"{value} is not an entity IRI ({HCID}<id>).",
-            "Report this: pipeline/tables.py expects entity IRIs in reference columns.")])
+            "Report this: pipeline/publish/tables.py expects entity IRIs in reference columns.")])
     return value[len(HCID):]
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .errors import Issue, Severity
+from pipeline.errors import Issue, Severity
 
 # findings about a whole file or folder: nothing in it could be checked
 ROOT_FIELDS = frozenset({"(file)", "(directory)", "(syntax)", "(indentation)", "(text)"})

@@ -48,10 +48,11 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
-from . import describe, jsonld, vocab
-from .errors import InvalidData, Issue
-from .tables import write_tables
-from .vocab import PREFIXES
+from pipeline.errors import InvalidData, Issue
+from pipeline.publish import describe, jsonld
+from pipeline.publish.tables import write_tables
+from pipeline.rdf import vocab
+from pipeline.rdf.vocab import PREFIXES
 
 Triples = list[ox.Triple]
 Quads = list[ox.Quad]
@@ -392,10 +393,10 @@ def publish_release(project, outputs: list, out_dir: Path,
                     previous: Path | None = None, timings: dict | None = None) -> list[Path]:
     """Everything a release holds, written into `out_dir` (a staging directory), from the
     shards' outputs (pipeline/shards.py): their statistics, merged, make the description;
-    their pieces, concatenated after it, make the dumps (pipeline/pieces.py)."""
+    their pieces, concatenated after it, make the dumps (pipeline/publish/pieces.py)."""
     import time
 
-    from .pieces import assemble_dumps
+    from pipeline.publish.pieces import assemble_dumps
 
     timings = timings if timings is not None else {}
     root = Path(project.root)
@@ -438,7 +439,7 @@ def publish_release(project, outputs: list, out_dir: Path,
     written = [out_dir / f.path for f in static] + dumps + [void_path]
     # 5. CHANGES against the previous release
     if previous is not None:
-        from .diff import write_changes
+        from pipeline.consume.diff import write_changes
 
         written.append(write_changes(previous, out_dir, out_dir / "CHANGES"))
     # 6. SHA256SUMS

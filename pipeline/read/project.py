@@ -17,13 +17,13 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
-from .checks import check_records, check_sources
-from .dataset_meta import check_dataset_metadata
-from .errors import IssueList
-from .records import RecordSet, load_records
-from .relations import check_relations
-from .sources import SourceText, load_sources
-from .vocab import HCTOPIC
+from pipeline.check.checks import check_records, check_sources
+from pipeline.check.relations import check_relations
+from pipeline.errors import IssueList
+from pipeline.rdf.vocab import HCTOPIC
+from pipeline.read.dataset_meta import check_dataset_metadata
+from pipeline.read.records import RecordSet, load_records
+from pipeline.read.sources import SourceText, load_sources
 
 TOPICS_FILE = Path("ontology/topics.ttl")
 

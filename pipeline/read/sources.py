@@ -19,8 +19,8 @@ from pathlib import Path
 
 import ftfy
 
-from .errors import Issue, IssueList
-from .yamlfile import YamlDocument, dotted, load_yaml, read_input
+from pipeline.errors import Issue, IssueList
+from pipeline.read.yamlfile import YamlDocument, dotted, load_yaml, read_input
 
 REGISTRY = Path("data/sources.yaml")
 ARCHIVE = Path("data/sources")
@@ -253,7 +253,7 @@ def _entry_well_typed(entry: dict, doc: YamlDocument, path: tuple, where: str,
     """Every field of a registry entry has the type and form it must have; each problem is
     a located issue. (A list where text belongs would otherwise reach the dumps as its
     Python repr.)"""
-    from .records import _check_label, _check_text
+    from pipeline.read.records import _check_label, _check_text
 
     ok = True
 

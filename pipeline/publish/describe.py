@@ -47,9 +47,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import vocab
-from .dataset_meta import DATASET_FILE, DatasetMeta, check_dataset_metadata
-from .errors import InvalidData, IssueList
+from pipeline.errors import InvalidData, IssueList
+from pipeline.rdf import vocab
+from pipeline.read.dataset_meta import DATASET_FILE, DatasetMeta, check_dataset_metadata
 
 __all__ = ["DatasetMeta", "Description", "FileInfo", "check_dataset_metadata", "describe",
            "load_metadata"]

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import IssueList
-from .yamlfile import YamlDocument, dotted, load_yaml
+from pipeline.errors import IssueList
+from pipeline.read.yamlfile import YamlDocument, dotted, load_yaml
 
 DATASET_FILE = Path("data/dataset.yaml")
 URI_SPACE = "https://w3id.org/healthcoop/id/"

@@ -22,8 +22,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import IssueList
-from .yamlfile import YamlDocument, dotted, load_yaml, read_input, relative
+from pipeline.errors import IssueList
+from pipeline.read.yamlfile import YamlDocument, dotted, load_yaml, read_input, relative
 
 RECORDS_DIR = Path("data/records")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")  # \Z: `$` accepts a final newline
@@ -454,7 +454,7 @@ def load_records(root: Path, issues: IssueList | None = None,
                  files: list[Path] | None = None, jobs: int | None = None) -> RecordSet:
     """Load and type-check every record file (each read once; files on all cores, see
     pipeline/parallel.py). Problems go into `issues`."""
-    from .parallel import fork_map
+    from pipeline.parallel import fork_map
 
     issues = issues if issues is not None else IssueList()
     result = RecordSet()

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
-from . import vocab
-from .records import (
+from pipeline.rdf import vocab
+from pipeline.rdf.vocab import HC, HCID, HCTOPIC, OA, SCHEMA
+from pipeline.read.records import (
     Agreement,
     AltLabel,
     Amount,
@@ -34,8 +35,7 @@ from .records import (
     RecordSet,
     Role,
 )
-from .sources import SourceText, repair_text
-from .vocab import HC, HCID, HCTOPIC, OA, SCHEMA
+from pipeline.read.sources import SourceText, repair_text
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 DEFAULT_GRAPH = None  # records of no single source (shared actors, places) live here too
@@ -295,7 +295,7 @@ def _field_predicates(record: Record, name: str) -> list[URIRef]:
 def evidence_key(source: str, quote: str, occurrence: int) -> str:
     """A short stable name for one quote: the same quote keeps the same IRI across builds,
     whatever the order of the evidence list."""
-    from .sources import normalise_space
+    from pipeline.read.sources import normalise_space
 
     digest = hashlib.sha256(f"{source}\n{normalise_space(quote)}\n{occurrence}".encode())
     return digest.hexdigest()[:12]
