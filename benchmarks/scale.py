@@ -10,8 +10,9 @@
 - the floor: pyoxigraph parsing the release's N-Triples and writing all five formats
   (N-Triples, Turtle, JSON-LD, N-Quads, TriG; the quads parsed from the N-Quads dump).
 
-Memory: a sampler thread adds up the resident memory (psutil) of the build process and of
-all its worker processes every 20 ms; a stage's peak is the highest sum while it ran. The
+Memory: a sampler thread adds up the proportional set size (PSS, psutil; a page shared by
+forked processes counts once) of the build process and all its worker processes every
+20 ms; a stage's peak is the highest sum while it ran. The
 results go to benchmarks/results/scale.json; `benchmarks/results/README.md` shows them.
 Timings are measurements on one machine, not tests.
 """
@@ -54,7 +55,9 @@ class MemorySampler:
             return 0
         for proc in procs:
             try:
-                total += proc.memory_info().rss
+                # PSS: a page shared by the forked workers counts once, split between them
+                # (their RSS would count the inherited project in every worker)
+                total += proc.memory_full_info().pss
             except psutil.Error:
                 pass
         return total
@@ -233,8 +236,8 @@ def readme_section(result: dict) -> str:
     return f"""## The build at scale (`python -m benchmarks.scale`)
 
 Corpora from `healthcoop bench generate --records N --seed 1`; each build in a fresh process,
-without the site; peak memory is the sum over the build process and its workers (sampled
-every 20 ms). Measured {result['date']} on {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB
+without the site; peak memory is the sum of the proportional set sizes of the build process
+and its workers (sampled every 20 ms). Measured {result['date']} on {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB
 RAM, Python {m['python']}. The floor: pyoxigraph parsing the N-Triples (and the N-Quads)
 and writing all five formats, measured in the same run.
 

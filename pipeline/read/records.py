@@ -489,6 +489,7 @@ def _load_file(root: Path, path: Path) -> tuple[str | None, RecordSet, list]:
                 rid, Where(rel, line, (), YamlDocument(rel, None, {(): (line, 1)})))
         return None, part, issues.items
     _load_document(doc, part, issues)
+    doc.data = None  # the records are built; the plain data would double their memory
     part.digests[doc.rel_path] = doc.sha256
     return doc.rel_path, part, issues.items
 
