@@ -35,10 +35,10 @@ import pytest
 from mini_project import make_mini_project
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 
-from pipeline.build import load_project
+from pipeline.check.shacl import ShaclRun, load_shapes
 from pipeline.errors import IssueList
+from pipeline.read.project import load_project
 from pipeline.shacl_fast import compile_shapes
-from pipeline.validate import ShaclRun, load_shapes
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -106,17 +106,19 @@ def difference(reference: Counter, fast: Counter) -> str:
 # --- the validator's batches ------------------------------------------------------------------
 
 def shacl_batches(root: Path, batch_triples: int | None = None, shapes: Graph | None = None):
-    """(shapes graph, the Graphs ShaclRun validates) for the project at `root`, made as
-    validate_project makes them; (None, []) if the project's shapes do not load.
-    `shapes`, if given, is used instead of the project's own when its shape files are
-    byte-identical to the repository's (so that one compiled copy serves every case)."""
-    from pipeline.link import check_review_file
-    from pipeline.register import check_register
+    """(shapes graph, the Graphs ShaclRun validates) for the project at `root`: the run set
+    up as validate_project (pipeline.check.validate.check_project) sets it up, and its
+    batches, the reference path of pipeline.check.shacl; (None, []) if the project's shapes
+    do not load. `shapes`, if given, is used instead of the project's own when its shape
+    files are byte-identical to the repository's (one compiled copy serves every case)."""
+    from pipeline.check.register import check_register
+    from pipeline.link import check_review_file, load_entities
 
     project = load_project(root)
     issues = IssueList(list(project.issues.items))
     check_register(project, issues)
-    issues.extend(i for i in check_review_file(root) if i.code != "unlinked")
+    entities = load_entities(root, project.records)
+    issues.extend(i for i in check_review_file(root, entities) if i.code != "unlinked")
     own = load_shapes(root, issues)
     if own is None:
         return None, []
