@@ -91,10 +91,25 @@ def fast_results(compiled, data) -> Counter:
 
 def same(reference: Counter, fast: Counter) -> bool:
     """Equal results; or both engines raise (pyshacl refuses e.g. sh:lessThan on a blank
-    node by raising, and so does the fast engine)."""
+    node by raising, and so does the fast engine).
+
+    One known difference is allowed: the text pyshacl makes up for a blank node in a cycle
+    nested deeper than its limit (12) depends on which result it wrote first (it caches the
+    text of each blank node, whatever the depth it was written at), so such messages, and
+    only those, are not compared."""
     if any(k[0] == "raises" for k in reference if len(k) == 2):
         return any(k[0] == "raises" for k in fast if len(k) == 2)
-    return +reference == +fast
+    return _comparable(reference) == _comparable(fast)
+
+
+def _comparable(results: Counter) -> Counter:
+    out: Counter = Counter()
+    for key, count in results.items():
+        if count > 0:
+            if len(key) == 7 and any("<http://recursion.too.deep>" in m for m in key[6]):
+                key = (*key[:6], "(a blank-node cycle deeper than pyshacl writes out)")
+            out[key] += count
+    return out
 
 
 def difference(reference: Counter, fast: Counter) -> str:
