@@ -512,7 +512,7 @@ def default_engine() -> str:
     """The fast engine, unless HEALTHCOOP_SHACL_ENGINE=pyshacl asks for the reference."""
     import os
 
-    return "fast" if os.environ.get("HEALTHCOOP_SHACL_ENGINE") == "fast" else "pyshacl"
+    return "pyshacl" if os.environ.get("HEALTHCOOP_SHACL_ENGINE") == "pyshacl" else "fast"
 
 
 def _issue_order(issue: Issue) -> tuple:
