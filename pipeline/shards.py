@@ -41,6 +41,7 @@ from pipeline.check.shacl import ShaclResult, ShaclRun
 from pipeline.errors import EnvironmentProblem, Issue
 from pipeline.publish import describe
 from pipeline.publish.pieces import PieceInfo, write_piece
+from pipeline.publish.release import sha256_file
 from pipeline.rdf import vocab
 from pipeline.rdf.mapping import entity_iri, map_record, map_source
 
@@ -415,7 +416,7 @@ def _load_cached(cache: Path, key: str) -> ShardOutput | None:
             return None
         for line in manifest[1:]:
             digest, name = line.split("  ", 1)
-            if _sha256(entry / name) != digest:
+            if sha256_file(entry / name) != digest:
                 return None
         with (entry / "output.pickle").open("rb") as f:
             output = pickle.load(f)
@@ -443,7 +444,7 @@ def _store(env: ShardEnv, key: str, shard: Shard, data, quads, output: ShardOutp
         with (tmp / "output.pickle").open("wb") as f:
             pickle.dump(output, f, protocol=pickle.HIGHEST_PROTOCOL)
         names = sorted(p.name for p in tmp.iterdir())
-        lines = [CACHE_FORMAT] + [f"{_sha256(tmp / n)}  {n}" for n in names]
+        lines = [CACHE_FORMAT] + [f"{sha256_file(tmp / n)}  {n}" for n in names]
         (tmp / "MANIFEST").write_text("\n".join(lines) + "\n", encoding="utf-8")
         if entry.exists():
             shutil.rmtree(entry)  # a corrupt entry of ours (it failed its manifest)
@@ -460,14 +461,6 @@ def _touch(entry: Path) -> None:
         os.utime(entry)
     except OSError:
         pass
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def prune_cache(cache: Path, keep: set[str]) -> int:

@@ -45,9 +45,6 @@ class PieceInfo:
     def path(self, fmt: str, gz: bool = False) -> Path:
         return Path(self.folder) / f"{self.name}.{fmt}{'.gz' if gz else ''}"
 
-    def files(self) -> list[Path]:
-        return [self.path(f, gz) for f in FORMATS for gz in (False, True)]
-
 
 def turtle_prefixes(prefixes: dict) -> dict:
     """The prefixes pyoxigraph may use in Turtle and TriG: all but those of namespaces whose

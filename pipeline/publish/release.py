@@ -34,9 +34,7 @@ covers every file, `void.ttl` included.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 import re
 import shutil
@@ -363,17 +361,6 @@ EXPORTERS: list[Exporter] = [
 EXPORTERS_BY_FORMAT = {e.format: e for e in EXPORTERS}
 
 
-def gzip_file(path: Path) -> Path:
-    """`path`.gz, deterministic: no file name and mtime 0 in the header, level 9."""
-    target = path.with_name(path.name + ".gz")
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
-        with path.open("rb") as src:
-            shutil.copyfileobj(src, gz, 1 << 20)
-    target.write_bytes(buffer.getvalue())
-    return target
-
-
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -579,16 +566,3 @@ def write_checksums(out_dir: Path) -> Path:
         lines.append(f"{sha256_file(path)}  {rel}\n")
     target.write_text("".join(lines), encoding="utf-8", newline="\n")
     return target
-
-
-def write_dumps(triples: Iterable, out_dir: Path) -> list[Path]:
-    """Only the data dumps (no description, all in one named graph per source), for tools and
-    tests that need the serialisers without a project."""
-    data = canonical_triples(triples)
-    quads = assign_graphs(data)
-    written = []
-    for exporter in EXPORTERS:
-        path = out_dir / exporter.file_name
-        exporter.write(data, quads, path)
-        written.append(path)
-    return written
