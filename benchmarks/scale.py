@@ -246,8 +246,9 @@ def readme_section(result: dict) -> str:
 
 Corpora from `healthcoop bench generate --records N --seed 1`; each build in a fresh process,
 without the site; peak memory is the sum of the proportional set sizes of the build process
-and its workers (sampled every 50 ms or, for large processes, less often). Measured {result['date']} on {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB
-RAM, Python {m['python']}. The floor: pyoxigraph parsing the N-Triples (and the N-Quads)
+and its workers (sampled every 50 ms or, for large processes, less often). Measured
+{result['date']} on {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB RAM, Python
+{m['python']}. The floor: pyoxigraph parsing the N-Triples (and the N-Quads)
 and writing all five formats, measured in the same run.
 
 | records | triples in the dump | clean build s | peak MB | ms per record | read and check \
