@@ -38,16 +38,16 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from pipeline.check.shacl import ShaclResult, ShaclRun
-from pipeline.errors import EnvironmentProblem, Issue
-from pipeline.publish import describe
-from pipeline.publish.pieces import PieceInfo, write_piece
+from pipeline.errors import EnvironmentProblem, InvalidData, Issue
+from pipeline.publish import describe, tables
+from pipeline.publish.pieces import PieceInfo, write_piece, write_rows
 from pipeline.publish.release import sha256_file
 from pipeline.rdf import vocab
 from pipeline.rdf.mapping import entity_iri, map_record, map_source
 
 SHARD_RECORDS = 500
 CACHE_DIR = Path(".cache/shards")
-CACHE_FORMAT = "healthcoop-shard-cache 1"
+CACHE_FORMAT = "healthcoop-shard-cache 2"  # 2: with table rows
 HCID = str(vocab.HCID)
 HC = str(vocab.HC)
 OA = str(vocab.OA)
@@ -83,6 +83,7 @@ class ShardOutput:
     checked: int = 0                 # triples of its records, sources and links validated
     piece: PieceInfo | None = None
     cached: bool = False
+    table_issues: list[Issue] | None = None  # its entities cannot be written as table rows
 
 
 @dataclass
@@ -226,7 +227,12 @@ def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     output = ShardOutput(shard.key, results, new_issues, stats, sizes,
                          0 if shard.kind in ("topics", "reference") else len(set(own + links)))
     if key is not None:
-        output.piece = _store(env, key, shard, data, quads, output)
+        rows: dict = {}
+        try:
+            rows = tables.shard_rows(data, run.labels)
+        except InvalidData as err:  # published only if validation passes; then it stops it
+            output.table_issues = list(err.issues)
+        output.piece = _store(env, key, shard, data, quads, rows, output)
     return output
 
 
@@ -393,7 +399,7 @@ def _cache_key(shard: Shard, env: ShardEnv) -> str:
         put("labels", *sorted(t.__repr__() for t in env.enrichment.get(rid, [])))
     for target in sorted(pointed):
         put("points-at", target, target in run._known, target in run._bad,
-            target in run.project.records.failed,
+            target in run.project.records.failed, run.labels.get(HCID + target, ""),
             *sorted(repr(t) for t in run.stubs.get(entity_iri(target), ())))
     for sid in sorted(cited):
         source = sources.get(sid)
@@ -431,15 +437,18 @@ def _load_cached(cache: Path, key: str) -> ShardOutput | None:
     return output
 
 
-def _store(env: ShardEnv, key: str, shard: Shard, data, quads, output: ShardOutput
-           ) -> PieceInfo:
-    """Write the pieces and the output into a new cache entry (atomically: a temporary
-    folder renamed into place)."""
+def _store(env: ShardEnv, key: str, shard: Shard, data, quads, rows: dict,
+           output: ShardOutput) -> PieceInfo:
+    """Write the pieces, the table rows and the output into a new cache entry (atomically:
+    a temporary folder renamed into place)."""
     entry = _entry(env.cache, key)
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=entry.parent))
     try:
         piece = write_piece(tmp, "piece", data, quads, env.prefixes)
+        piece.tables = tuple(sorted(name for name, found in rows.items() if found))
+        for name in piece.tables:
+            write_rows(piece.rows_path(name), rows[name])
         output.piece = piece
         with (tmp / "output.pickle").open("wb") as f:
             pickle.dump(output, f, protocol=pickle.HIGHEST_PROTOCOL)

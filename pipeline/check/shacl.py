@@ -149,6 +149,7 @@ class ShaclRun:
         self.topic_lines: dict[URIRef, int] = {}
         self.topic_triples: list = []
         self.stubs: dict[URIRef, list] = {}
+        self.labels: dict[str, str] = {}  # IRI of a pointed-at node -> its rdfs:label (tables)
         self.links: dict[str, list] | None = None
         self._checked_iris: set[str] = set()
         self.prepared = False
@@ -207,6 +208,9 @@ class ShaclRun:
     def _add_stub(self, rid: str, triples: list) -> None:
         node = entity_iri(rid)
         self.stubs[node] = [t for t in triples if t[0] == node and t[1] in self.stub_predicates]
+        label = next((t[2] for t in triples if t[0] == node and t[1] == RDFS.label), None)
+        if label is not None:
+            self.labels[str(node)] = str(label)
 
     def links_of(self, rid: str) -> list:
         """The accepted Wikidata/ROR links of a record (they travel with their actor)."""

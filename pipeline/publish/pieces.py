@@ -7,6 +7,8 @@ Out: `write_piece(...)` writes the piece: `<name>.nt`, `.ttl`, `.jsonld`, `.nq`,
      body of each format: no prefixes, no JSON-LD envelope) and each as a gzip member
      (`<name>.nt.gz`, ...). `assemble_dumps(...)` writes healthcoop.{nt,ttl,jsonld,nq,trig}
      and their .gz by concatenating a header, the description and the pieces in order.
+     A shard's table rows (publish/tables.py) sit beside its piece (`write_rows`); the
+     tables are written from `merged_rows`, every shard's rows merged in order.
 
 Why pieces: every subject's triples are in exactly one piece (a record's entity and its
 fragments are in its shard), so concatenation never repeats or splits a subject, and a
@@ -18,9 +20,12 @@ The dumps are deterministic: pieces come in shard order and each is sorted.
 from __future__ import annotations
 
 import gzip
+import heapq
 import io
+import json
 import shutil
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +46,13 @@ class PieceInfo:
     folder: str
     name: str
     empty: bool
+    tables: tuple[str, ...] = ()  # the tables it has rows for (publish/tables.py)
 
     def path(self, fmt: str, gz: bool = False) -> Path:
         return Path(self.folder) / f"{self.name}.{fmt}{'.gz' if gz else ''}"
+
+    def rows_path(self, table: str) -> Path:
+        return Path(self.folder) / f"{self.name}.{table}.rows"
 
 
 def turtle_prefixes(prefixes: dict) -> dict:
@@ -137,3 +146,41 @@ def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple],
 
 def _prefix_lines(prefixes: Iterable[tuple[str, str]]) -> bytes:
     return ("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes) + "\n").encode("utf-8")
+
+
+# --- rows of shards: written as JSON lines, merged in order -----------------------------------
+
+MERGE_FAN_IN = 200  # open files per merge step (a larger release merges in rounds)
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    """One table's sorted rows of one shard, one JSON array a line."""
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False))
+            out.write("\n")
+
+
+def merged_rows(paths: list[Path]) -> Iterator[list[str]]:
+    """The rows of several `write_rows` files, merged into one sorted stream (rows compare
+    as lists of strings, as `list.sort` orders them); with more files than MERGE_FAN_IN,
+    merged in rounds through temporary files."""
+    if len(paths) <= MERGE_FAN_IN:
+        yield from heapq.merge(*(_read_rows(p) for p in paths))
+        return
+    with tempfile.TemporaryDirectory(prefix="healthcoop-rows-") as tmp:
+        rounds = []
+        for start in range(0, len(paths), MERGE_FAN_IN):
+            part = Path(tmp) / f"{start:09d}.rows"
+            with part.open("w", encoding="utf-8", newline="\n") as out:
+                for row in heapq.merge(*(_read_rows(p) for p in paths[start:start + MERGE_FAN_IN])):
+                    out.write(json.dumps(row, ensure_ascii=False))
+                    out.write("\n")
+            rounds.append(part)
+        yield from merged_rows(rounds)
+
+
+def _read_rows(path: Path) -> Iterator[list[str]]:
+    with path.open("r", encoding="utf-8", newline="\n") as f:
+        for line in f:
+            yield json.loads(line)

@@ -13,7 +13,7 @@ Out: the release (README.md, "What `make build` produces"):
      void.ttl                     the dataset description (DCAT + VoID), complete
      ontology/*.ttl, shapes/*.ttl the ontology, topic scheme and SHACL shapes, byte for byte
      tables/*.csv, tables/csv-metadata.json, datapackage.json
-                                  the data as CSV on the Web tables (`tables.write_tables`)
+                                  the data as CSV on the Web tables (`tables.write_table_rows`)
      queries/*.rq                 the example queries
      CHANGES                      what changed since the previous release (when given)
      SHA256SUMS                   `sha256sum -c` list of every other file
@@ -48,7 +48,8 @@ from rdflib import BNode, Literal, URIRef
 
 from pipeline.errors import InvalidData, Issue
 from pipeline.publish import describe, jsonld
-from pipeline.publish.tables import write_tables
+from pipeline.publish.pieces import merged_rows
+from pipeline.publish.tables import write_table_rows
 from pipeline.rdf import vocab
 from pipeline.rdf.vocab import PREFIXES
 
@@ -400,7 +401,12 @@ def publish_release(project, outputs: list, out_dir: Path,
     earlier = _describe_existing(out_dir)
     static, conforms_to = _write_static(root, out_dir)
     pieces = [o.piece for o in outputs if o.piece is not None]
-    tables = write_tables(_piece_triples(pieces), out_dir, meta)  # CSVW + datapackage.json
+    problems = [i for o in outputs for i in (o.table_issues or ())]
+    if problems:
+        raise InvalidData("the tables cannot be written", issues=problems)
+    tables = write_table_rows(  # CSVW + datapackage.json, merged from the shards' rows
+        lambda name: merged_rows([p.rows_path(name) for p in pieces if name in p.tables]),
+        out_dir, meta)
     timings["tables"] = time.perf_counter() - started
     static = sorted(earlier + static + tables, key=lambda f: f.path)
     # 2. the description the dumps embed: dumps listed without size and checksum
@@ -433,14 +439,6 @@ def publish_release(project, outputs: list, out_dir: Path,
     written.append(write_checksums(out_dir))
     timings["description and checksums"] = time.perf_counter() - started
     return written
-
-
-def _piece_triples(pieces) -> Iterable[ox.Triple]:
-    """The data triples of every piece, read back from its N-Triples (pyoxigraph, streaming)."""
-    for piece in pieces:
-        path = piece.path("nt")
-        if path.stat().st_size:
-            yield from ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
 
 
 def _dump_info(out_dir: Path, name: str, exporter: Exporter, gz: bool,

@@ -1,9 +1,11 @@
 """Tables for people who don't use RDF: CSV on the Web (W3C CSVW) and a Frictionless Data
 Package, written from the published triples.
 
-In:  the data triples of the release (pyoxigraph, as `publish.publish_release` holds them),
-     the dataset metadata, and the release directory.
-Out: `write_tables(triples, out_dir, meta)` writes
+In:  per shard, its data triples (pyoxigraph) and the labels of the actors it points at;
+     then the dataset metadata and the release directory.
+Out: `shard_rows(triples, labels)` gives a shard's rows, which the shard stage keeps in its
+     cache entry (`pieces.write_rows`); `write_table_rows(rows_of, out_dir, meta)`, given each
+     table's rows merged in order from every shard (`pieces.merged_rows`), writes
 
      tables/actors.csv              persons and organisations
      tables/agreements.csv          agreements (one row each)
@@ -19,9 +21,16 @@ Out: `write_tables(triples, out_dir, meta)` writes
 
      and returns their `describe.FileInfo` entries (sizes and SHA-256) for the description.
 
-Everything comes from the triples, in one pass that groups them by entity, so a table never
-says anything the RDF does not: a CSVW processor's RDF from the tables is contained in the
-dumps. Columns CSVW cannot type faithfully (dates, whose precision varies between YYYY and
+`write_tables(triples, out_dir, meta)` does the same from all data triples at once (the
+reference the sharded path is tested against).
+
+Everything comes from the triples, grouped by entity, so a table never says anything the RDF
+does not: a CSVW processor's RDF from the tables is contained in the dumps. A shard holds all
+triples of its entities and their fragments, so its rows need nothing else but the labels of
+the actors in other shards; rows are sorted per shard and merged, so the tables never need
+the whole dataset in memory.
+
+Columns CSVW cannot type faithfully (dates, whose precision varies between YYYY and
 YYYY-MM-DD, and the mixed `value` of a statement) are for reading and are marked
 `suppressOutput`; the dumps carry them typed.
 
@@ -39,9 +48,9 @@ rather than by double-clicking; the metadata files and the README say so.
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -364,7 +373,17 @@ def _local(iri: str | None, namespace: str) -> str:
     return iri[len(namespace):] if iri and iri.startswith(namespace) else ""
 
 
-def _rows(nodes: dict[str, Node]) -> dict[str, list[list[str]]]:
+def shard_rows(triples: Iterable[ox.Triple], labels: dict[str, str]
+               ) -> dict[str, list[list[str]]]:
+    """The rows of one shard, per table, sorted. In: every triple of the shard's subjects
+    (an entity and its fragments are always in one shard) and the labels of the actors its
+    entities point at (`labels`, IRI -> rdfs:label; those in the shard are read from it)."""
+    return _rows(_group(triples), labels)
+
+
+def _rows(nodes: dict[str, Node], labels: dict[str, str] | None = None
+          ) -> dict[str, list[list[str]]]:
+    labels = labels or {}
     rows: dict[str, list[list[str]]] = {t.name: [] for t in TABLES}
     for iri in sorted(nodes):
         if "#" in iri:
@@ -388,7 +407,7 @@ def _rows(nodes: dict[str, Node]) -> dict[str, list[list[str]]]:
                 amount.text(HC + "statedAs"), node.ref(HC + "signedAt"),
                 " ".join(_short(p) for p in node.all(HC + "party")),
                 _boolean(node, OWL + "deprecated"), node.ref(DCT + "isReplacedBy")])
-            rows["agreement-parties"].extend(_links(rid, node, AGREEMENT_ROLES, nodes))
+            rows["agreement-parties"].extend(_links(rid, node, AGREEMENT_ROLES, nodes, labels))
         elif HC + "Event" in types:
             people = sorted({_short(a) for p in EVENT_ROLES for a in node.all(p)})
             rows["events"].append([
@@ -398,7 +417,7 @@ def _rows(nodes: dict[str, Node]) -> dict[str, list[list[str]]]:
                 node.ref(SCHEMA + "superEvent"), node.text(HC + "attendeeCount"),
                 node.text(HC + "purpose"), " ".join(people),
                 _boolean(node, OWL + "deprecated"), node.ref(DCT + "isReplacedBy")])
-            rows["event-participants"].extend(_links(rid, node, EVENT_ROLES, nodes))
+            rows["event-participants"].extend(_links(rid, node, EVENT_ROLES, nodes, labels))
         for annotation in node.all(HC + "evidence"):
             rows["statements"].extend(_statements(rid, node, annotation.value, nodes))
     for table in rows.values():
@@ -406,11 +425,12 @@ def _rows(nodes: dict[str, Node]) -> dict[str, list[list[str]]]:
     return rows
 
 
-def _links(rid: str, node: Node, roles: dict[str, str], nodes: dict[str, Node]
-           ) -> Iterable[list[str]]:
+def _links(rid: str, node: Node, roles: dict[str, str], nodes: dict[str, Node],
+           labels: dict[str, str]) -> Iterable[list[str]]:
     for predicate, role in roles.items():
         for actor in node.all(predicate):
-            label = nodes.get(actor.value, Node()).text(RDFS_LABEL)
+            found = nodes.get(actor.value)
+            label = found.text(RDFS_LABEL) if found else labels.get(actor.value, "")
             yield [rid, role, predicate, _short(actor), label]
 
 
@@ -446,12 +466,11 @@ def _value(value) -> tuple[str, str]:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _csv_bytes(table: Table, rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([c.name for c in table.columns])
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+def _write_csv(path: Path, table: Table, rows: Iterable[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow([c.name for c in table.columns])
+        writer.writerows(rows)
 
 
 def _csvw_metadata(meta: DatasetMeta) -> dict:
@@ -483,9 +502,7 @@ def _csvw_metadata(meta: DatasetMeta) -> dict:
     }
 
 
-def _datapackage(meta: DatasetMeta, files: dict[str, bytes]) -> dict:
-    import hashlib
-
+def _datapackage(meta: DatasetMeta, files: dict[str, tuple[int, str]]) -> dict:
     licence = {"path": meta.licence, "title": meta.licence_name}
     if meta.licence_spdx:
         licence = {"name": meta.licence_spdx, **licence}
@@ -508,8 +525,8 @@ def _datapackage(meta: DatasetMeta, files: dict[str, bytes]) -> dict:
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
-            "bytes": len(files[t.path]),
-            "hash": "sha256:" + hashlib.sha256(files[t.path]).hexdigest(),
+            "bytes": files[t.path][0],
+            "hash": "sha256:" + files[t.path][1],
             "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "quoteChar": "\"",
                         "doubleQuote": True, "header": True, "skipInitialSpace": False},
             "schema": {
@@ -533,13 +550,24 @@ def write_tables(triples: Iterable[ox.Triple], out_dir: Path, meta: DatasetMeta
     """Write the CSV tables, their CSVW metadata and datapackage.json into `out_dir` (the
     release directory) from the release's data triples; return the files' descriptions."""
     rows = _rows(_group(triples))
-    files: dict[str, bytes] = {t.path: _csv_bytes(t, rows[t.name]) for t in TABLES}
-    files[CSVW_METADATA] = _json_bytes(_csvw_metadata(meta))
-    files[DATAPACKAGE] = _json_bytes(_datapackage(meta, files))
+    return write_table_rows(rows.__getitem__, out_dir, meta)
+
+
+def write_table_rows(rows_of: Callable[[str], Iterable[list[str]]], out_dir: Path,
+                     meta: DatasetMeta) -> list[describe.FileInfo]:
+    """The tables from their rows (`rows_of(table name)`: the rows, sorted), streamed to the
+    files, with their metadata; return the files' descriptions."""
     (out_dir / TABLES_DIR).mkdir(parents=True, exist_ok=True)
+    files: dict[str, tuple[int, str]] = {}
+    for table in TABLES:
+        _write_csv(out_dir / table.path, table, rows_of(table.name))
+        files[table.path] = _size_and_sha256(out_dir / table.path)
+    metadata = {CSVW_METADATA: _json_bytes(_csvw_metadata(meta)),
+                DATAPACKAGE: _json_bytes(_datapackage(meta, files))}
     infos = []
-    for rel, data in files.items():
-        (out_dir / rel).write_bytes(data)
+    for rel in [t.path for t in TABLES] + list(metadata):
+        if rel in metadata:
+            (out_dir / rel).write_bytes(metadata[rel])
         if rel == CSVW_METADATA:
             kwargs = dict(media="application/csvm+json", distributes=None, description=(
                 "CSV on the Web (W3C CSVW) metadata of the tables: columns, datatypes and how "
@@ -554,3 +582,13 @@ def write_tables(triples: Iterable[ox.Triple], out_dir: Path, meta: DatasetMeta
         media = kwargs.pop("media")
         infos.append(describe.FileInfo.of(out_dir / rel, rel, media, **kwargs))
     return infos
+
+
+def _size_and_sha256(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
