@@ -12,11 +12,14 @@ with the server for the CPU, so its figures are lower bounds). Scenarios:
   - `redirect`:  GET /id/<id> with `Accept: text/turtle` (303), likewise;
   - `reconcile`: POST /reconcile with a batch of 10 queries (labels of the release), one
     connection (OpenRefine sends one batch at a time); `reconcile_concurrent`: the same
-    over all C connections.
+    over all C connections;
+  - `reconcile_concurrent_workers`: the same again against a second server started with
+    `--workers W` (default: the number of CPUs), pre-forked processes sharing the socket.
 
 The server's resident memory is read from /proc/<pid>/status (VmRSS after the run, VmHWM
-peak). Results go to `benchmarks/results/serve.json`; numbers belong to the machine and
-date they were measured on (this is not a test).
+peak) of the one-process server; `workers_rss_mb` is the largest VmRSS among the workers.
+Results go to `benchmarks/results/serve.json`; numbers belong to the machine and date they
+were measured on (this is not a test).
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = {"page": (2000, 20), "turtle": (2000, 20), "redirect": (2000, 20),
-           "reconcile": (None, 50), "reconcile_concurrent": (None, 50)}
+           "reconcile": (None, 50), "reconcile_concurrent": (None, 50),
+           "reconcile_concurrent_workers": (None, 50)}
 # (req/s at least, p99 ms at most). `reconcile` sends one batch at a time, as OpenRefine does
 # (it waits for each batch's answer); `reconcile_concurrent` uses every connection.
 
@@ -152,7 +156,28 @@ def _python(port: int, scenario: str, ids, labels, seconds: int, connections: in
             "non_2xx_3xx": bad[0], "socket_errors": "none"}
 
 
-def run(seconds: int = 10, connections: int = 8) -> dict:
+def _start(release: Path, port: int, workers: int = 1) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(release),
+                             "--port", str(port), "--workers", str(workers)], cwd=ROOT,
+                            env={**os.environ, "HEALTHCOOP_SERVE_QUIET": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    _, err = proc.communicate(timeout=20)
+    if b"Traceback" in err:
+        raise SystemExit(f"the server printed a traceback:\n{err.decode(errors='replace')}")
+
+
+def run(seconds: int = 10, connections: int = 8, workers: int | None = None) -> dict:
     """Build, serve, load each scenario in turn; the figures as a dict."""
     from pipeline.build import build_release
     from pipeline.serve.reconcile import load_service
@@ -166,20 +191,11 @@ def run(seconds: int = 10, connections: int = 8) -> dict:
         service = load_service(release)
         labels = sorted(e.name for e in service.entities.values())
         port = _free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", str(release),
-                                 "--port", str(port)], cwd=ROOT,
-                                env={**os.environ, "HEALTHCOOP_SERVE_QUIET": "1"},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = _start(release, port)
         try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             rss_idle = _rss(proc.pid)
             scenarios = {}
-            for scenario in TARGETS:
+            for scenario in list(TARGETS)[:-1]:
                 print(f"serve: {scenario} ({tool}, {seconds} s) ...", flush=True)
                 conns = 1 if scenario == "reconcile" else connections
                 kind = scenario.removesuffix("_concurrent")
@@ -188,10 +204,20 @@ def run(seconds: int = 10, connections: int = 8) -> dict:
                 scenarios[scenario]["rss_after_mb"] = _rss(proc.pid).get("vmrss_mb")
             rss = _rss(proc.pid)
         finally:
-            proc.terminate()
-            _, err = proc.communicate(timeout=10)
-        if b"Traceback" in err:
-            raise SystemExit(f"the server printed a traceback:\n{err.decode(errors='replace')}")
+            _stop(proc)
+        workers = workers or os.cpu_count() or 2
+        port = _free_port()
+        proc = _start(release, port, workers)
+        try:
+            print(f"serve: reconcile_concurrent_workers ({tool}, {seconds} s, "
+                  f"{workers} workers) ...", flush=True)
+            figures = load(port, "reconcile", ids, labels, seconds, connections)
+            kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            figures.update(connections=connections, workers=workers, workers_rss_mb=max(
+                (_rss(int(k)).get("vmrss_mb", 0) for k in kids), default=None))
+            scenarios["reconcile_concurrent_workers"] = figures
+        finally:
+            _stop(proc)
     for name, figures in scenarios.items():
         min_rps, max_p99 = TARGETS[name]
         figures["meets_target"] = ((min_rps is None or figures["requests_per_second"] >= min_rps)
@@ -219,10 +245,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="workers of the second server (default: the number of CPUs)")
     args = parser.parse_args(argv)
     from benchmarks.scale import machine
 
-    result = run(args.seconds, args.connections)
+    result = run(args.seconds, args.connections, args.workers)
     result["machine"] = machine()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "serve.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from pipeline import __version__
-from pipeline.build import build_release
 from pipeline.errors import EnvironmentProblem, HealthcoopError
 from pipeline.terminal import terminal_safe
 
@@ -154,6 +153,8 @@ def build(root: Path, output: Path | None, previous: Path | None, no_site: bool,
 
     Shards whose inputs did not change since the last build are taken from .cache/shards/;
     the release is byte-identical to a clean build (--no-cache)."""
+    from pipeline.build import build_release  # here: `serve` need not load the build
+
     out = build_release(root, output, previous=previous, site=not no_site, jobs=jobs,
                         executor=executor, scheduler=scheduler, cache=not no_cache)
     say(f"built {out}")
@@ -359,13 +360,16 @@ def load(release: Path, endpoint: str, graph: str | None, per_source: bool, fmt:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on (0: any free port).")
-def serve(release: Path, host: str, port: int) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes serving the one listening socket (pre-forked; more than one "
+                   "lets concurrent reconciliation batches use every core).")
+def serve(release: Path, host: str, port: int, workers: int) -> None:
     """Serve RELEASE's site (default output/site/) with content negotiation: /id/<id>
     redirects (303) to the page or document that fits Accept; tombstones answer 410."""
     from pipeline.serve.server import serve as serve_release
 
     say(f"serving {release}/site on http://{host}:{port}/ (Ctrl-C stops)")
-    serve_release(release, host, port)
+    serve_release(release, host, port, workers=workers)
 
 
 # --- bench -----------------------------------------------------------------------------------

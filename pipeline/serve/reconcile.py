@@ -22,17 +22,12 @@ Out: a `Reply` (status, media type, body, extra headers) for `respond`, the entr
   JSON bodies escape `<`, `>` and `&`, so a query holding `</script>` cannot end a script
   element of a page that embeds the answer.
 
-Scores are rapidfuzz similarities (WRatio, 0-100) of the query against every label and
-alternative label of an entity (`rdfs:label`, `skos:prefLabel`, `skos:altLabel`,
-`foaf:name`), after case folding and punctuation removal; `type` (hc: class, e.g. `Person`)
-and `properties` (`country`, `wikidata`) are hard constraints: they narrow the candidates.
-
-Cost: the names are processed once, at start-up; a batch is one `rapidfuzz.process.cdist`
-matrix (queries x names, C++, without the GIL) per type constraint in it, a typed query
-scored only against the names of its types; features, descriptions and results are made
-for the few names above CANDIDATE_CUTOFF (about 20 of ~190 for an untyped query) and only
-for the first `limit` candidates. The pair scoring itself (WRatio's partial ratios) is most
-of the CPU time of an untyped batch.
+Scores (pipeline/serve/scoring.py) are rapidfuzz similarities (WRatio, 0-100) of the query
+against every label and alternative label of an entity (`rdfs:label`, `skos:prefLabel`,
+`skos:altLabel`, `foaf:name`), after case folding and punctuation removal; `type` (hc:
+class, e.g. `Person`) and `properties` (`country`, `wikidata`) are hard constraints: they
+narrow the candidates. A batch is one `rapidfuzz.process.cdist` matrix per type constraint
+in it; what does not depend on the query is worked out once, when the index is built.
 """
 
 from __future__ import annotations
@@ -43,12 +38,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import utils
+
+from pipeline.serve.scoring import (  # noqa: F401 - Entity, Service, CANDIDATE_CUTOFF: API
+    CANDIDATE_CUTOFF,
+    HC,
+    HCID,
+    WIKIDATA,
+    Entity,
+    Query,
+    Service,
+    score_batch,
+)
 
 BASE = "https://w3id.org/healthcoop/"
-HCID = BASE + "id/"
-HC = BASE + "ontology#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
@@ -56,7 +59,6 @@ SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 FOAF_NAME = "http://xmlns.com/foaf/0.1/name"
 OWL_DEPRECATED = "http://www.w3.org/2002/07/owl#deprecated"
 OWL_SAMEAS = "http://www.w3.org/2002/07/owl#sameAs"
-WIKIDATA = "http://www.wikidata.org/entity/"
 DESCRIPTION_GRAPH = BASE + "graph/description"
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NOT_ENTITIES = {"Evidence", "Link", "Actor"}  # annotation nodes; Actor is on every actor
@@ -77,42 +79,10 @@ DEFAULT_LIMIT = 10
 MAX_QUERY_CHARS = 500   # one query string
 MAX_EXTEND_IDS = 500
 MAX_FIELD_CHARS = 1_000_000  # a form field (queries / extend)
-MATCH_SCORE = 95        # match: true needs a top score this high,
-MATCH_GAP = 10          # a whole-string similarity this far ahead of every other's,
-MATCH_RATIO = 90        # and a whole-string similarity this high (not a substring hit)
-CANDIDATE_CUTOFF = 65   # below this name similarity nothing is a candidate
 SUGGEST_PAGE = 10
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 CORS = {"Access-Control-Allow-Origin": "*"}
-
-
-@dataclass
-class Entity:
-    ident: str
-    name: str = ""
-    alt: list[str] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)  # hc: local names, broad kind first
-    country: list[str] = field(default_factory=list)  # entity ids
-    wikidata: list[str] = field(default_factory=list)  # QIDs
-
-
-@dataclass
-class Service:
-    """The index of a release: entities with their names, types, countries and QIDs."""
-
-    entities: dict[str, Entity]
-    type_names: dict[str, str]
-    names: list[str] = field(default_factory=list)  # processed names, for rapidfuzz
-    owners: list[tuple[str, bool]] = field(default_factory=list)  # (entity, is alias)
-    type_sets: dict[str, set[str]] = field(default_factory=dict)  # entity -> its types
-
-    def __post_init__(self) -> None:
-        for ent in self.entities.values():
-            self.type_sets[ent.ident] = set(ent.types)
-            for text, alias in [(ent.name, False)] + [(a, True) for a in ent.alt]:
-                self.names.append(utils.default_process(text))
-                self.owners.append((ent.ident, alias))
 
 
 @dataclass
@@ -264,30 +234,8 @@ def reconcile_batch(service: Service, batch) -> dict:
     if len(batch) > MAX_QUERIES:
         raise BadRequest(f"at most {MAX_QUERIES} queries in a batch", 413)
     queries = [(str(key), _query(key, q)) for key, q in batch.items()]
-    groups: dict[frozenset[str], set[str]] = {}
-    for _, q in queries:
-        if q.processed:
-            groups.setdefault(frozenset(q.types), set()).add(q.processed)
-    hits: dict[tuple[frozenset[str], str], list[tuple[int, float]]] = {}
-    for types, texts in groups.items():
-        ordered = sorted(texts)
-        for text, row in zip(ordered, _scores(service, ordered, types), strict=True):
-            hits[(types, text)] = row
-    return {key: {"result": _candidates(service, q, hits.get((frozenset(q.types),
-                                                                 q.processed)))}
-            for key, q in queries}
-
-
-@dataclass
-class Query:
-    """One query of a batch, checked: its text (and that text processed as the names are),
-    type constraint, property constraints and candidate limit."""
-
-    text: str
-    processed: str
-    types: set[str]
-    wanted: dict[str, list[str]]
-    limit: int
+    results = score_batch(service, [q for _, q in queries])
+    return {key: {"result": result} for (key, _), result in zip(queries, results, strict=True)}
 
 
 def _query(key, q) -> Query:
@@ -308,85 +256,6 @@ def _query(key, q) -> Query:
         raise BadRequest(f"query {key!r}: `limit` must be a positive integer")
     return Query(text, utils.default_process(text), types, _constraints(props, key),
                  min(int(limit), MAX_LIMIT))
-
-
-def _scores(service: Service, texts: list[str],
-            types: frozenset[str]) -> list[list[tuple[int, float]]]:
-    """Per text, the (name index, WRatio score) of every name, of an entity of one of
-    `types` (any entity when empty), scoring CANDIDATE_CUTOFF or more, in index order.
-    cdist sets the scores under the cutoff to 0; float64, so that the scores are the very
-    numbers `fuzz.WRatio` gives one pair at a time."""
-    if types:
-        indices = [i for i, (ident, _) in enumerate(service.owners)
-                   if types & service.type_sets[ident]]
-    else:
-        indices = list(range(len(service.names)))
-    if not texts or not indices:
-        return [[] for _ in texts]
-    names = service.names if not types else [service.names[i] for i in indices]
-    matrix = process.cdist(texts, names, scorer=fuzz.WRatio, processor=None,
-                           score_cutoff=CANDIDATE_CUTOFF, dtype=numpy.float64, workers=1)
-    out = []
-    for row in matrix:
-        found = numpy.flatnonzero(row)
-        out.append([(indices[j], score) for j, score in
-                    zip(found.tolist(), row[found].tolist(), strict=True)])
-    return out
-
-
-def _candidates(service: Service, q: Query,
-                hits: list[tuple[int, float]] | None) -> list[dict]:
-    """The query's candidates, best first: the features are worked out for the few names
-    above the cutoff, and a result is written only for the first `limit` of them."""
-    text, processed, types, wanted = q.text, q.processed, q.types, q.wanted
-    best: dict[str, tuple[float, bool, str]] = {}  # entity -> (score, alias, name)
-    if processed:
-        for index, score in hits or []:
-            ident, alias = service.owners[index]
-            # strictly greater: of two equal names the first (the label before an alias)
-            if ident not in best or score > best[ident][0]:
-                best[ident] = (score, alias, service.names[index])
-        if text.strip() in service.entities:  # an id as the query: that entity, high score
-            ent = service.entities[text.strip()]
-            best[ent.ident] = (100.0, False, utils.default_process(ent.name))
-    elif wanted:  # properties only: every entity that has them
-        best = {i: (100.0, False, "") for i in service.entities}
-    ranked = []  # (rounded score, whole-string ratio, id, alias)
-    for ident, (score, alias, name) in best.items():
-        ent = service.entities[ident]
-        if types and not types & service.type_sets[ident]:
-            continue
-        if not all(_has(ent, pid, values, service) for pid, values in wanted.items()):
-            continue
-        ratio = fuzz.ratio(processed, name) if processed else 100.0
-        if text.strip() == ident:
-            ratio = 100.0
-        ranked.append((round(score, 2), ratio, ident, alias))
-    ranked.sort(key=lambda c: (-c[0], -c[1], c[2]))
-    match = False
-    if ranked and processed:
-        # ambiguity is judged on whole-string similarity: a longer name that merely holds
-        # the query ("Anne Blackwood, CEO ..." for "Anne Blackwood") is no rival
-        score, ratio = ranked[0][0], ranked[0][1]
-        rival = max((c[1] for c in ranked[1:]), default=0.0)
-        match = score >= MATCH_SCORE and ratio >= MATCH_RATIO and ratio - rival >= MATCH_GAP
-    out = []
-    for score, ratio, ident, alias in ranked[:q.limit]:
-        ent = service.entities[ident]
-        features = [
-            {"id": "name_similarity", "value": score},
-            {"id": "name_ratio", "value": round(ratio, 2)},
-            {"id": "alias_hit", "value": alias},
-            {"id": "exact", "value": ratio == 100.0},
-        ]
-        if types:
-            features.append({"id": "type_match", "value": True})
-        if "country" in wanted:
-            features.append({"id": "country_match", "value": True})
-        out.append({"id": ident, "name": ent.name, "description": _describe(ent, service),
-                    "score": score, "features": features, "match": match and not out,
-                    "type": [{"id": t, "name": service.type_names[t]} for t in ent.types]})
-    return out
 
 
 def _types(value, key: str) -> set[str]:
@@ -415,32 +284,6 @@ def _constraints(props: list[dict], key: str) -> dict[str, list[str]]:
             norm.append(str(v).strip())
         wanted.setdefault(pid, []).extend(norm)
     return wanted
-
-
-def _has(ent: Entity, pid: str, values: list[str], service: Service) -> bool:
-    if pid == "type":
-        return bool({v.removeprefix(HC) for v in values} & set(ent.types))
-    if pid == "wikidata":
-        return bool({v.removeprefix(WIKIDATA).upper() for v in values} & set(ent.wikidata))
-    # country: by id (united-kingdom, or its IRI) or by the country's name
-    for v in values:
-        v = v.removeprefix(HCID)
-        for country in ent.country:
-            other = service.entities.get(country)
-            if v == country or (other and utils.default_process(v) in
-                                {utils.default_process(n) for n in [other.name, *other.alt]}):
-                return True
-    return False
-
-
-def _describe(ent: Entity, service: Service) -> str:
-    parts = [service.type_names[ent.types[0]]]
-    for country in ent.country:
-        other = service.entities.get(country)
-        parts.append(other.name if other else country)
-    if ent.alt:
-        parts.append("also " + ", ".join(ent.alt[:3]))
-    return "; ".join(parts)
 
 
 def extend(service: Service, query) -> dict:
@@ -495,7 +338,7 @@ def propose_properties(service: Service, type_id: str, limit: int) -> dict:
 def suggest(service: Service, what: str, prefix: str, cursor: int) -> dict:
     key = utils.default_process(prefix)
     if what == "entity":
-        pool = [(e.ident, e.name, [e.name, *e.alt, e.ident], _describe(e, service), e)
+        pool = [(e.ident, e.name, [e.name, *e.alt, e.ident], service.descriptions[e.ident], e)
                 for e in service.entities.values()]
     elif what == "type":
         pool = [(t, n, [n, t], None, None) for t, n in service.type_names.items()]

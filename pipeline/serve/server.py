@@ -16,16 +16,24 @@ Out: an HTTP server (standard library, threaded) that answers
   - anything malformed or hostile (`..`, NUL, overlong paths, other methods): a 4xx with a
     short body, never a traceback, never a file from outside `site/`.
 
-Entry function: `serve(release, host, port)`; `make_server` gives the server for tests.
+Cost: a file is read, hashed and its header lines made once (then checked with one stat()
+per request, bounded: MAX_CACHED_FILE, MAX_CACHED_BYTES); every answer goes out in one
+write, headers and body together; negotiation results are remembered per `Accept` value.
+
+Entry function: `serve(release, host, port, workers)`; `make_server` gives the server for
+tests; `--workers N` forks N processes serving the one socket (pipeline/serve/workers.py).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import threading
+import time
+from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,9 +76,24 @@ FILE_TYPES = {
 }
 MACHINE = {".ttl", ".jsonld", ".nt", ".nq", ".trig", ".json", ".csv", ".gz"}
 HIDDEN = {".htaccess", "nginx.conf", "status.json"}
+# files kept in memory once served (bytes, ETag, headers): each up to MAX_CACHED_FILE bytes,
+# MAX_CACHED_BYTES in all (the rest is read from disk per request); a cached file is checked
+# against one stat() per request, so a rebuilt site is served as it now is
+MAX_CACHED_FILE = 256 * 1024
+MAX_CACHED_BYTES = 16 * 1024 * 1024
+MAX_ROUTES = 8192  # URL paths remembered (several spellings can name one file)
+NOSNIFF_END = b"X-Content-Type-Options: nosniff\r\n\r\n"
+WRITE_TOGETHER = 64 * 1024  # bodies up to this size go out in one write with the headers
 
 
 def negotiate(accept: str | None) -> str | None:
+    """`_negotiate` for short headers (what clients send) remembered, the rest worked out."""
+    if accept is not None and len(accept) <= 256:
+        return _negotiate_cached(accept)
+    return _negotiate(accept)
+
+
+def _negotiate(accept: str | None) -> str | None:
     """The extension of the offer `accept` prefers, or None when none is acceptable.
 
     Each offer gets the q of the most specific range that matches it (`type/subtype` over
@@ -116,6 +139,35 @@ def negotiate(accept: str | None) -> str | None:
     return best
 
 
+_negotiate_cached = functools.lru_cache(maxsize=512)(_negotiate)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file of the site as served: where it is, the stat() it was read at (device, inode,
+    size, mtime in ns), its ETag and mtime, the header lines every answer with it carries
+    (ETag, Last-Modified, Cache-Control, CORS on machine formats), its media type, and its
+    bytes (None for a file too large to keep, read again per request)."""
+
+    path: Path
+    key: tuple[int, int, int, int]
+    etag: str
+    mtime: int
+    lines: bytes
+    ctype: str
+    body: bytes | None
+
+    def fresh(self) -> bool:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == self.key
+
+    def read(self) -> bytes:
+        return self.body if self.body is not None else self.path.read_bytes()
+
+
 class Site:
     """The files and the id status of a release's site, read once."""
 
@@ -133,7 +185,9 @@ class Site:
         # neither, and those paths are plain files or 404s as before)
         self.topics = set(status.get("topics", []))
         self.ontology = bool(status.get("ontology"))
-        self._etags: dict[Path, tuple[float, int, str]] = {}
+        self._routes: dict[str, Document] = {}  # URL path -> its document
+        self._docs: dict[Path, Document] = {}  # resolved path -> its document
+        self._cached_bytes = 0
         self._lock = threading.Lock()
 
     def file(self, url_path: str) -> Path | None:
@@ -153,17 +207,51 @@ class Site:
             return None
         return path
 
-    def etag(self, path: Path) -> str:
-        st = path.stat()
+    def document(self, url_path: str) -> Document | None:
+        """The document `file(url_path)` names, or None; remembered, and re-checked with one
+        stat() per request (a file replaced, grown or touched is read again; one gone, or
+        now reached through a link out of site/, is looked up by `file` again)."""
+        doc = self._routes.get(url_path)
+        if doc is not None and doc.fresh():
+            return doc
+        path = self.file(url_path)
+        if path is None:
+            self._routes.pop(url_path, None)
+            return None
+        doc = self._load(path)
         with self._lock:
-            cached = self._etags.get(path)
-            if cached and cached[:2] == (st.st_mtime, st.st_size):
-                return cached[2]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
-        tag = f'"{digest}"'
+            if len(self._routes) >= MAX_ROUTES:
+                self._routes.clear()
+            self._routes[url_path] = doc
+        return doc
+
+    def _load(self, path: Path) -> Document:
+        with path.open("rb") as stream:
+            st = os.fstat(stream.fileno())
+            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            known = self._docs.get(path)
+            if known is not None and known.key == key:
+                return known
+            data = stream.read()
+        etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+        mtime = int(st.st_mtime)
+        lines = (f"ETag: {etag}\r\nLast-Modified: {formatdate(mtime, usegmt=True)}\r\n"
+                 "Cache-Control: public, max-age=300\r\n")
+        if path.suffix in MACHINE:
+            lines += "Access-Control-Allow-Origin: *\r\n"
         with self._lock:
-            self._etags[path] = (st.st_mtime, st.st_size, tag)
-        return tag
+            old = self._docs.get(path)
+            if old is not None and old.body is not None:
+                self._cached_bytes -= len(old.body)
+            keep = len(data) <= MAX_CACHED_FILE and \
+                self._cached_bytes + len(data) <= MAX_CACHED_BYTES
+            if keep:
+                self._cached_bytes += len(data)
+            doc = Document(path, key, etag, mtime, lines.encode("latin-1"),
+                           FILE_TYPES.get(path.suffix, "application/octet-stream"),
+                           data if keep else None)
+            self._docs[path] = doc
+        return doc
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -247,12 +335,12 @@ class Handler(BaseHTTPRequestHandler):
                                    else f"/ontology/healthcoop.{ext}")
         if path.startswith("/topic/") and "." not in path and path.count("/") == 2:
             return self._topic(path[len("/topic/"):], head)
-        target = self.site.file(path)
-        if target is None:
+        doc = self.site.document(path)
+        if doc is None:
             if ".." in path.split("/"):
                 return self._bad(head)
             return self._not_found(head)
-        return self._file(target, head)
+        return self._file(doc, head)
 
     def _reconcile(self, method: str, head: bool) -> None:
         """Hand /reconcile... to pipeline/serve/reconcile.py: the decoded path, the form fields of
@@ -321,8 +409,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._answer(HTTPStatus.MOVED_PERMANENTLY, b"", None, head,
                                 extra={**cors, "Location": f"/id/{self.site.moved[ident]}"})
         if ident in self.site.gone:
-            page = self.site.file(f"/doc/{ident}.html")
-            body = page.read_bytes() if page else b"Gone.\n"
+            page = self.site.document(f"/doc/{ident}.html")
+            body = page.read() if page else b"Gone.\n"
             return self._answer(HTTPStatus.GONE, body, FILE_TYPES[".html"], head, extra=cors)
         if ident not in self.site.entities:
             return self._not_found(head, extra=cors)
@@ -347,17 +435,12 @@ class Handler(BaseHTTPRequestHandler):
         return self._answer(HTTPStatus.SEE_OTHER, b"", None, head,
                             extra={**cors, "Location": location(ext)})
 
-    def _file(self, path: Path, head: bool) -> None:
-        etag = self.site.etag(path)
-        mtime = int(path.stat().st_mtime)
-        headers = {"ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True),
-                   "Cache-Control": "public, max-age=300"}
-        if path.suffix in MACHINE:
-            headers["Access-Control-Allow-Origin"] = "*"
-        if self._not_modified(etag, mtime):
-            return self._answer(HTTPStatus.NOT_MODIFIED, b"", None, head, extra=headers)
-        ctype = FILE_TYPES.get(path.suffix, "application/octet-stream")
-        return self._answer(HTTPStatus.OK, path.read_bytes(), ctype, head, extra=headers)
+    def _file(self, doc: Document, head: bool) -> None:
+        """The file with its ETag, Last-Modified, Cache-Control (and CORS on machine formats),
+        or 304 when the client's copy is current."""
+        if self._not_modified(doc.etag, doc.mtime):
+            return self._answer(HTTPStatus.NOT_MODIFIED, b"", None, head, lines=doc.lines)
+        return self._answer(HTTPStatus.OK, doc.read(), doc.ctype, head, lines=doc.lines)
 
     def _not_modified(self, etag: str, mtime: int) -> bool:
         match = self.headers.get("If-None-Match")
@@ -373,8 +456,8 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def _not_found(self, head: bool, extra: dict | None = None) -> None:
-        page = self.site.file("/404.html")
-        body = page.read_bytes() if page else b"Not found.\n"
+        page = self.site.document("/404.html")
+        body = page.read() if page else b"Not found.\n"
         self._answer(HTTPStatus.NOT_FOUND, body, FILE_TYPES[".html"], head, extra=extra)
 
     def _bad(self, head: bool) -> None:
@@ -382,18 +465,58 @@ class Handler(BaseHTTPRequestHandler):
                      head)
 
     def _answer(self, status: int, body: bytes, ctype: str | None, head: bool,
-                extra: dict | None = None) -> None:
-        self.send_response(status)
+                extra: dict | None = None, lines: bytes = b"") -> None:
+        """Status line, Server, Date, Content-Type, the `extra` headers and the ready-made
+        header `lines`, Content-Length (not on a 304), X-Content-Type-Options, then the body
+        (not for HEAD or 304): the bytes `send_response`/`send_header`/`end_headers` would
+        write, built at once and sent in one write (a large body in a second one)."""
+        code = int(status)
+        self.log_request(code)
+        send_body = not head and code != HTTPStatus.NOT_MODIFIED
+        if self.request_version == "HTTP/0.9":  # no status line, no headers
+            if send_body:
+                self.wfile.write(body)
+            return
+        parts = [_status_line(self.protocol_version, code), _server_line(self.version_string()),
+                 _date_line()]
         if ctype:
-            self.send_header("Content-Type", ctype)
+            parts.append(b"Content-Type: " + ctype.encode("latin-1") + b"\r\n")
         for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        if status != HTTPStatus.NOT_MODIFIED:
-            self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.end_headers()
-        if not head and status != HTTPStatus.NOT_MODIFIED:
+            parts.append(f"{name}: {value}\r\n".encode("latin-1"))
+        parts.append(lines)
+        if code != HTTPStatus.NOT_MODIFIED:
+            parts.append(b"Content-Length: %d\r\n" % len(body))
+        parts.append(NOSNIFF_END)
+        if send_body and len(body) <= WRITE_TOGETHER:
+            parts.append(body)
+            send_body = False
+        self.wfile.write(b"".join(parts))
+        if send_body:
             self.wfile.write(body)
+
+
+
+@functools.lru_cache(maxsize=8)
+def _server_line(version: str) -> bytes:
+    return f"Server: {version}\r\n".encode("latin-1")
+
+
+@functools.lru_cache(maxsize=64)
+def _status_line(protocol: str, code: int) -> bytes:
+    message = BaseHTTPRequestHandler.responses.get(code, ("",))[0]
+    return f"{protocol} {code} {message}\r\n".encode("latin-1")
+
+
+_date = (0, b"")
+
+
+def _date_line() -> bytes:
+    """`Date: ...` for this second (what `date_time_string` gives), made once a second."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, f"Date: {formatdate(now, usegmt=True)}\r\n".encode("latin-1"))
+    return _date[1]
 
 
 def _is_reconcile(raw: str) -> bool:
@@ -411,10 +534,20 @@ def make_server(release: Path, host: str = "127.0.0.1", port: int = 8080) -> Thr
     return server
 
 
-def serve(release: Path, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve until interrupted."""
+def serve(release: Path, host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
+    """Serve until interrupted: in this process (threads), or with `workers` > 1 in that many
+    pre-forked processes sharing the listening socket (pipeline/serve/workers.py)."""
     server = make_server(release, host, port)
     try:
-        server.serve_forever()
+        if workers > 1:
+            from pipeline.serve.workers import run_workers
+
+            # woken together, all workers but one find no connection to accept: they must
+            # go back to waiting, not block in accept() (where they could not notice that
+            # their parent is gone)
+            server.socket.setblocking(False)
+            run_workers(server, workers)
+        else:
+            server.serve_forever()
     finally:
         server.server_close()
