@@ -59,6 +59,16 @@ def start(release: Path, workers: int):
     return port, proc
 
 
+def leave_nothing(proc) -> None:
+    """Whatever a test found, nothing it started stays running: SIGKILL to the server's
+    process group (its own session: the parent and its workers)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=15)
+
+
 def workers_of(proc, expected: int) -> list[int]:
     """The parent's children, once there are `expected` of them (or after 10 s)."""
     deadline = time.monotonic() + 10
@@ -135,12 +145,13 @@ def test_workers_answer_a_concurrent_client_as_one_process_does(release):
         for got in results.values():
             assert got == reference * 15
         assert all(running(k) for k in kids)
-    finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=15)
-    assert proc.returncode == -signal.SIGTERM
-    assert gone(kids), "a worker outlived SIGTERM to its parent"
-    assert b"Traceback" not in err, err.decode(errors="replace")
+        assert proc.returncode == -signal.SIGTERM
+        assert gone(kids), "a worker outlived SIGTERM to its parent"
+        assert b"Traceback" not in err, err.decode(errors="replace")
+    finally:
+        leave_nothing(proc)
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigkill"])
@@ -149,17 +160,20 @@ def test_no_worker_outlives_its_parent(release, how):
     stops its workers and ends with 130 and one line, no traceback. SIGKILL of the parent
     (which cannot clean up): the workers notice and exit by themselves within seconds."""
     port, proc = start(release, 3)
-    kids = workers_of(proc, 3)
-    assert len(kids) == 3
-    if how == "ctrl-c":
-        os.killpg(proc.pid, signal.SIGINT)
-    else:
-        proc.kill()
-    _, err = proc.communicate(timeout=15)
-    assert gone(kids), f"workers left after {how}: {[k for k in kids if running(k)]}"
-    assert b"Traceback" not in err, err.decode(errors="replace")
-    if how == "ctrl-c":
-        assert proc.returncode == 130 and err.decode().count("\n") == 1
+    try:
+        kids = workers_of(proc, 3)
+        assert len(kids) == 3
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.kill()
+        _, err = proc.communicate(timeout=15)
+        assert gone(kids), f"workers left after {how}: {[k for k in kids if running(k)]}"
+        assert b"Traceback" not in err, err.decode(errors="replace")
+        if how == "ctrl-c":
+            assert proc.returncode == 130 and err.decode().count("\n") == 1
+    finally:
+        leave_nothing(proc)
 
 
 def test_workers_must_be_a_small_positive_number(release):
