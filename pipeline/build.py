@@ -28,6 +28,7 @@ import pyoxigraph as ox
 
 from pipeline.check.validate import check_project
 from pipeline.errors import EnvironmentProblem, InvalidData
+from pipeline.heap import long_lived_heap
 from pipeline.link import ENRICHMENT_GRAPH, enrichment_triples, link_triples, linkset_files
 from pipeline.outputs import RELEASE_MARKER, check_release_target, sweep_leftovers
 from pipeline.publish.release import LINKS_GRAPH, TOPICS_GRAPH, canonical_triples, publish_release
@@ -75,6 +76,15 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     .cache/shards/ and reuse those whose inputs did not change (else a temporary folder).
     `timings`: filled with the seconds of each stage.
     """
+    with long_lived_heap():  # (pipeline/heap.py)
+        return _build_release(root, out_dir, register=register, previous=previous, site=site,
+                              executor=executor, jobs=jobs, scheduler=scheduler, cache=cache,
+                              timings=timings)
+
+
+def _build_release(root: Path, out_dir: Path | None, *, register: bool | None,
+                   previous: Path | None, site: bool, executor: str, jobs: int | None,
+                   scheduler: str | None, cache: bool, timings: dict | None) -> Path:
     from pipeline.check.register import update_register
     from pipeline.check.validate import write_report_files
 

@@ -8,6 +8,8 @@ import json
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.publish import jsonld
 
@@ -97,3 +99,15 @@ def test_script_end_tag_is_escaped():
     buffer = io.StringIO()
     jsonld.write([ox.Triple(S, ox.NamedNode(HC + "purpose"), ox.Literal("</script>"))], buffer)
     assert "</script>" not in buffer.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_string_sort_key_is_the_json_dumps_key(text):
+    """Values of one property are de-duplicated and ordered by their JSON text; for a plain
+    string the shortcut must give exactly what json.dumps gives."""
+    from pipeline.publish.jsonld import _sort_key
+
+    assert _sort_key(text) == json.dumps(text, sort_keys=True, ensure_ascii=False)
+    assert _sort_key({"@value": text}) == json.dumps({"@value": text}, sort_keys=True,
+                                                     ensure_ascii=False)

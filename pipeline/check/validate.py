@@ -51,6 +51,7 @@ from pipeline.check.shacl import (  # noqa: F401 - ShaclRun and load_shapes are 
     turtle_syntax_error,
 )
 from pipeline.errors import EnvironmentProblem, InvalidData, Issue, IssueList, Severity
+from pipeline.heap import freeze_loaded, long_lived_heap
 from pipeline.link import check_review_file
 from pipeline.rdf.vocab import DATASET, HCID
 
@@ -122,6 +123,15 @@ def check_project(root: Path, *, strict: bool = False, write: bool = False,
                   cache: Path | None = None, engine: str | None = None,
                   executor: str = "auto", jobs: int | None = None,
                   scheduler: str | None = None) -> tuple[ValidationReport, list]:
+    """`_check_project`, with the collector kept off the loaded project (pipeline/heap.py)."""
+    with long_lived_heap():
+        return _check_project(root, strict=strict, write=write, cache=cache, engine=engine,
+                              executor=executor, jobs=jobs, scheduler=scheduler)
+
+
+def _check_project(root: Path, *, strict: bool, write: bool, cache: Path | None,
+                   engine: str | None, executor: str, jobs: int | None,
+                   scheduler: str | None) -> tuple[ValidationReport, list]:
     """Read, check, map and validate the project shard by shard (pipeline/shards.py).
 
     Returns the report and every shard's output; with `write`, each shard's pieces of the
@@ -171,6 +181,7 @@ def check_project(root: Path, *, strict: bool = False, write: bool = False,
             load_metadata(root).uri_space if write else "", TURTLE_PREFIXES,
             project_digest(root) if write else "")
         step = time.perf_counter()
+        freeze_loaded()  # the project lives until the end: out of the collector's sight
         outputs = run_shards(env, plan_shards(project), executor=executor, jobs=jobs,
                              scheduler=scheduler)
         timings["map, validate and write pieces"] = time.perf_counter() - step

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
 from typing import IO
 
 import pyoxigraph as ox
@@ -119,12 +120,21 @@ class _Compactor:
         self.prefixes = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
         self.by_iri = {self.expand(iri): (term, coercion)
                        for term, (iri, coercion) in TERMS.items()}
+        self._compacted: dict[str, str] = {}  # IRI -> its compact form (a shard repeats many)
 
     def expand(self, compact: str) -> str:
         prefix, _, local = compact.partition(":")
         return PREFIXES[prefix] + local
 
     def iri(self, iri: str) -> str:
+        found = self._compacted.get(iri)
+        if found is None:
+            if len(self._compacted) > 100_000:
+                self._compacted.clear()
+            found = self._compacted[iri] = self._compact(iri)
+        return found
+
+    def _compact(self, iri: str) -> str:
         for prefix, ns in self.prefixes:
             if iri.startswith(ns):
                 local = iri[len(ns):]
@@ -155,6 +165,8 @@ class _Compactor:
 
 
 def _sort_key(value) -> str:
+    if isinstance(value, str):  # what json.dumps gives for a string, without its overhead
+        return encode_basestring(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
@@ -171,7 +183,11 @@ def nodes(triples: Iterable[ox.Triple]) -> Iterator[dict]:
         if types:
             node["@type"] = sorted(set(types))
         for key in sorted(props):
-            values = sorted({_sort_key(v): v for v in props[key]}.items())
+            found = props[key]
+            if len(found) == 1:
+                node[key] = found[0]
+                continue
+            values = sorted({_sort_key(v): v for v in found}.items())
             node[key] = [v for _, v in values] if len(values) > 1 else values[0][1]
         return node
 

@@ -360,7 +360,8 @@ def _group(triples: Iterable[ox.Triple]) -> dict[str, Node]:
             node.values.setdefault(t.predicate.value, []).append(t.object)
     for node in nodes.values():
         for values in node.values.values():
-            values.sort(key=str)
+            if len(values) > 1:  # (a key is computed even for a list of one)
+                values.sort(key=str)
     return nodes
 
 
