@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -244,16 +243,14 @@ def test_long_lists_are_paginated(mini_release, tmp_path):
     assert crawl(release / "site") == []
 
 
-def test_real_site_is_fast_and_the_same_twice(release_dir, tmp_path):
-    """The real dataset's site takes a few seconds at most and is byte-identical when
-    written twice (the build's own two-build comparison covers hash seeds)."""
+def test_real_site_is_the_same_twice(release_dir, tmp_path):
+    """The real dataset's site is byte-identical when written twice (the build's own
+    two-build comparison covers hash seeds). Its speed is measured by `make bench`, not here:
+    a timed assertion fails on a busy machine and proves nothing on a quiet one."""
     release = tmp_path / "release"
     shutil.copytree(release_dir, release, ignore=shutil.ignore_patterns("site"))
     root = Path(__file__).resolve().parent.parent
-    started = time.perf_counter()
     write_site(release, root)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5, elapsed
     first = {p.relative_to(release): p.read_bytes() for p in (release / "site").rglob("*")
              if p.is_file()}
     shutil.rmtree(release / "site")
