@@ -24,12 +24,13 @@ import gc
 from collections.abc import Iterator
 
 _depth = 0  # nested runs (build_release -> check_project): only the outermost acts
+_collecting = True  # the collector's state when the outermost run began
 
 
 @contextlib.contextmanager
 def long_lived_heap() -> Iterator[None]:
     """Collection off for the run (see the module docstring), restored afterwards."""
-    global _depth
+    global _depth, _collecting
     _depth += 1
     if _depth > 1:
         try:
@@ -37,20 +38,24 @@ def long_lived_heap() -> Iterator[None]:
         finally:
             _depth -= 1
         return
-    collecting = gc.isenabled()
+    _collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         _depth -= 1
         gc.unfreeze()
-        if collecting:
+        if _collecting:
             gc.enable()
+        else:
+            gc.disable()
 
 
 def freeze_loaded() -> None:
     """Everything made so far lives for the run: out of the collector's sight; collection
-    back on for what is made from now on (only inside `long_lived_heap`)."""
+    back on for what is made from now on (only inside `long_lived_heap`, and only if it
+    was on when the run began)."""
     if _depth:
         gc.freeze()
-        gc.enable()
+        if _collecting:
+            gc.enable()
