@@ -16,10 +16,11 @@ build: $(STAMP)
 	$(BIN)/healthcoop build
 
 # installs the external judges first where it may (root or passwordless sudo); see
-# .ci/tools-if-allowed
+# .ci/tools-if-allowed. The tests run on every core (pytest-xdist), a file's tests in one
+# worker, so that a file's module fixtures (a built release, a loaded store) are made once.
 test: $(STAMP)
 	@bash .ci/tools-if-allowed
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests benchmarks

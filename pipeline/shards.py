@@ -455,9 +455,15 @@ def _store(env: ShardEnv, key: str, shard: Shard, data, quads, rows: dict,
         names = sorted(p.name for p in tmp.iterdir())
         lines = [CACHE_FORMAT] + [f"{sha256_file(tmp / n)}  {n}" for n in names]
         (tmp / "MANIFEST").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if entry.exists():
-            shutil.rmtree(entry)  # a corrupt entry of ours (it failed its manifest)
-        os.rename(tmp, entry)
+        try:
+            os.rename(tmp, entry)
+        except OSError:  # the entry exists: ours, corrupt (it failed its manifest), or just
+            # written by another build of the same inputs, which is then as good as this one
+            existing = _load_cached(env.cache, key)
+            if existing is not None and existing.piece is not None:
+                return existing.piece
+            shutil.rmtree(entry, ignore_errors=True)
+            os.rename(tmp, entry)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     piece.folder = str(entry)

@@ -204,3 +204,28 @@ def test_shard_tables_equal_the_whole_dataset_tables(corpus, clean_release, tmp_
     with (out / "tables/agreement-parties.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) > 50 and all(row["actor_label"] for row in rows)
+
+
+def test_a_shard_another_build_just_stored_is_reused(corpus, clean_release, tmp_path,
+                                                     monkeypatch):
+    """Two builds of the same inputs sharing a cache (parallel test workers, two terminals):
+    when a shard's entry appears between one build's look-up and its store, the store keeps
+    the entry that is there (same key, same bytes) instead of failing or deleting it."""
+    from pipeline import shards as shard_module
+
+    project = copy_project(corpus, tmp_path)
+    build_release(project, tmp_path / "a", register=False, site=False, executor="serial")
+    before = {p: p.stat().st_mtime_ns for p in (project / CACHE_DIR).glob("*/*/MANIFEST")}
+    real = shard_module._load_cached
+    looked: set = set()
+
+    def first_miss(cache, key):  # the look-up misses once; the entry is there all the same
+        if key not in looked:
+            looked.add(key)
+            return None
+        return real(cache, key)
+
+    monkeypatch.setattr(shard_module, "_load_cached", first_miss)
+    out = build_release(project, tmp_path / "b", register=False, site=False, executor="serial")
+    assert tree_digest(out) == tree_digest(clean_release)
+    assert looked and {p: p.stat().st_mtime_ns for p in before} == before  # kept, not rewritten
