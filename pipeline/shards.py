@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import URIRef
 
 from pipeline.check.shacl import ShaclResult, ShaclRun
 from pipeline.errors import EnvironmentProblem, InvalidData, Issue
@@ -209,7 +208,7 @@ def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
         if cached is not None:
             return cached
     before = len(run.issues.items)
-    own, links, enrichment, owned = _shard_triples(shard, env)
+    own, own_ox, links, enrichment, owned = _shard_triples(shard, env)
     if shard.kind == "topics":
         graph, owned = run.topic_batch()
         results = run.validate_graph(graph, owned) if len(graph) else []
@@ -221,7 +220,7 @@ def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     del run.issues.items[before:]  # (in this process the run is shared between shards)
     translated = {id(r.issue) for r in results}
     new_issues = [i for i in new_issues if id(i) not in translated]
-    data, quads = _release_triples(shard, env, own, links, enrichment)
+    data, quads = _release_triples(shard, env, own_ox, links, enrichment)
     stats = describe.DataStats.of(data, env.uri_space)
     sizes = Counter(q.graph_name.value for q in quads)
     output = ShardOutput(shard.key, results, new_issues, stats, sizes,
@@ -236,41 +235,49 @@ def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     return output
 
 
-def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, set]:
-    """(mapped triples, link triples, Wikidata-label triples, subjects owned)."""
+def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, list, set]:
+    """(mapped triples, the same as pyoxigraph triples, link triples, Wikidata-label
+    triples, subjects owned)."""
     run = env.run
     own: list = []
+    own_ox: list = []
     links: list = []
     enrichment: list = []
     if shard.kind == "sources":
         for sid in shard.ids:
             if sid not in run._bad:
-                own += run._map(sid, map_source, run.project.sources[sid])
+                triples, converted = run.map_converted(sid, map_source, run.project.sources[sid])
+                own += triples
+                own_ox += converted
     elif shard.kind == "topics":
         own = list(run.topic_triples)
+        own_ox = [run.ox.triple(*t) for t in own]
     elif shard.kind == "reference":  # Wikidata labels' provenance: not about one entity
         enrichment = list(env.enrichment.get("", []))
     else:
         for rid in shard.ids:
             if rid in run._bad:
                 continue
-            own += run._map(rid, map_record, run.project.records.records[rid])
+            triples, converted = run.map_converted(rid, map_record,
+                                                   run.project.records.records[rid])
+            own += triples
+            own_ox += converted
             links += run.links_of(rid)
             enrichment += env.enrichment.get(rid, [])
     owned = {t[0] for t in own} | {t[0] for t in links}
-    return own, links, enrichment, owned
+    return own, own_ox, links, enrichment, owned
 
 
-def _release_triples(shard: Shard, env: ShardEnv, own: list, links: list, enrichment: list
-                     ) -> tuple[list[ox.Triple], list[ox.Quad]]:
+def _release_triples(shard: Shard, env: ShardEnv, own_ox: list, links: list,
+                     enrichment: list) -> tuple[list[ox.Triple], list[ox.Quad]]:
     """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph."""
     from pipeline.link import ENRICHMENT_GRAPH
     from pipeline.publish.release import RDF_TYPE
 
-    convert = _converter()
-    own_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in own}
-    link_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in links}
-    enrich_t = {ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in enrichment}
+    convert = env.run.ox.triple
+    own_t = set(own_ox)
+    link_t = {convert(s, p, o) for s, p, o in links}
+    enrich_t = {convert(s, p, o) for s, p, o in enrichment}
     # publish._triple_key, each key computed once: by subject, rdf:type first, predicate,
     # object (N-Triples forms)
     keys = {t: (str(t.subject), t.predicate.value != RDF_TYPE, str(t.predicate), str(t.object))
@@ -288,34 +295,6 @@ def _release_triples(shard: Shard, env: ShardEnv, own: list, links: list, enrich
     unique = set(quads)
     quad_keys = {q: (str(q.graph_name), *keys[q.triple]) for q in unique}  # (_quad_key)
     return data, sorted(unique, key=quad_keys.__getitem__)
-
-
-def _converter():
-    """rdflib term -> pyoxigraph term, remembering IRIs and literals (keyed by their text:
-    hashing an rdflib term is several times slower than hashing a str)."""
-    from rdflib import Literal
-
-    from pipeline.publish.release import to_oxigraph
-
-    iris: dict = {}
-    literals: dict = {}
-
-    def convert(term):
-        if isinstance(term, URIRef):
-            text = str(term)
-            found = iris.get(text)
-            if found is None:
-                found = iris[text] = ox.NamedNode(text)
-            return found
-        if isinstance(term, Literal):
-            key = (str(term), term.language, term.datatype)
-            found = literals.get(key)
-            if found is None:
-                found = literals[key] = to_oxigraph(term)
-            return found
-        return to_oxigraph(term)
-
-    return convert
 
 
 def _assign(triples: set[ox.Triple], graphs: dict[str, frozenset]):

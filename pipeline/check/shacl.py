@@ -38,6 +38,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 from pipeline.errors import InvalidData, Issue, IssueList, Severity
 from pipeline.link import link_triples
 from pipeline.rdf.mapping import MappingContext, entity_iri, map_record, map_source
+from pipeline.rdf.oxterms import OxConverter
 from pipeline.rdf.vocab import HCID, HCTOPIC
 from pipeline.read.records import Where
 
@@ -151,7 +152,7 @@ class ShaclRun:
         self.stubs: dict[URIRef, list] = {}
         self.labels: dict[str, str] = {}  # IRI of a pointed-at node -> its rdfs:label (tables)
         self.links: dict[str, list] | None = None
-        self._checked_iris: set[str] = set()
+        self.ox = OxConverter()
         self.prepared = False
 
     def __getstate__(self) -> dict:
@@ -245,12 +246,16 @@ class ShaclRun:
                 yield record.id, self.map_entity(record.id)
 
     def _map(self, rid: str, mapper, item) -> list:
-        from pipeline.publish.release import to_oxigraph
+        return self.map_converted(rid, mapper, item)[0]
 
+    def map_converted(self, rid: str, mapper, item) -> tuple[list, list]:
+        """The triples of one record or source, as rdflib terms (for the shapes) and as
+        pyoxigraph terms (for the writers, pipeline/rdf/oxterms.py); ([], []) when it cannot
+        be turned into RDF, which is reported at the record."""
         try:
             triples = list(mapper(item, self.ctx))
-            self._check_terms(triples, to_oxigraph)
-            return triples
+            convert = self.ox.triple
+            return triples, [convert(s, p, o) for s, p, o in triples]
         except Exception as err:  # noqa: BLE001 - any failure is reported at the record
             if rid not in self._bad:
                 file, line, fld = self._record_place(rid, "")
@@ -259,24 +264,7 @@ class ShaclRun:
                                 "Check the record's ids and text for characters that cannot "
                                 "appear in an IRI or literal.", code="mapping", record_id=rid)
                 self._bad.add(rid)
-            return []
-
-    def _check_terms(self, triples: list, to_oxigraph) -> None:
-        """What the strict serialiser would refuse, found here (each IRI checked once)."""
-        import pyoxigraph as ox
-
-        checked = self._checked_iris
-        if len(checked) > 200_000:  # (bounded: most repeats are types and predicates)
-            checked.clear()
-        for triple in triples:
-            for term in triple:
-                if isinstance(term, URIRef):
-                    text = str(term)
-                    if text not in checked:
-                        ox.NamedNode(text)
-                        checked.add(text)
-                else:
-                    to_oxigraph(term)
+            return [], []
 
     def batches(self) -> Iterator[tuple[Graph, set]]:
         """The whole dataset in batches of about `batch_triples` (the reference path that the
