@@ -8,7 +8,9 @@
   resident memory of the whole build and of each stage;
 - the incremental build after one record file changed (one label edited);
 - the floor: pyoxigraph parsing the release's N-Triples and writing all five formats
-  (N-Triples, Turtle, JSON-LD, N-Quads, TriG; the quads parsed from the N-Quads dump).
+  (N-Triples, Turtle, JSON-LD, N-Quads, TriG; the quads parsed from the N-Quads dump);
+- the site on its own row (`write_site` over the clean release: every entity's page and
+  documents, indexes, pictures), for sizes up to `--site-max` (default 10,000).
 
 Memory: a sampler thread adds up the proportional set size (PSS, psutil; a page shared by
 forked processes counts once) of the build process and all its worker processes every
@@ -109,6 +111,8 @@ def one_build(project: Path, out: Path, mode: str) -> dict:
 
     if mode == "floor":
         return floor(out)
+    if mode == "site":
+        return site(project, out)
     if mode == "clean":
         shutil.rmtree(project / ".cache", ignore_errors=True)
     if mode == "incremental":
@@ -180,11 +184,29 @@ def floor(out: Path) -> dict:
             "triples": len(triples), "quads": len(quads)}
 
 
-def run_size(size: int, work: Path) -> dict:
+def site(project: Path, out: Path) -> dict:
+    """The static site written from the release in `out` (replacing its site/)."""
+    import shutil
+
+    from pipeline.site import write_site
+
+    shutil.rmtree(out / "site", ignore_errors=True)
+    with MemorySampler() as sampler:
+        started = time.perf_counter()
+        write_site(out, project)
+        ended = time.perf_counter()
+    files = [p for p in (out / "site").rglob("*") if p.is_file()]
+    return {"mode": "site", "seconds": round(ended - started, 2),
+            "peak_rss_mb": sampler.peak_mb(), "files": len(files),
+            "pages": sum(1 for p in files if p.suffix == ".html"),
+            "site_mb": round(sum(p.stat().st_size for p in files) / 2**20, 1)}
+
+
+def run_size(size: int, work: Path, site_max: int = 10_000) -> dict:
     project, generate_seconds = corpus(size, work)
     out = work / f"output-{size}"
     row: dict = {"records": size, "generate_seconds": generate_seconds}
-    for mode in ("clean", "incremental", "floor"):
+    for mode in ("clean", "incremental", "floor") + (("site",) if size <= site_max else ()):
         print(f"  {size:>9,} records: {mode} ...", flush=True)
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.scale", "--one", str(project), str(out), mode],
@@ -242,6 +264,15 @@ def readme_section(result: dict) -> str:
             f"{stage('dumps')} | {stage('description and checksums')} | "
             f"{inc.get('seconds', '–')} | {fl.get('seconds', '–')} | "
             f"{run.get('floor_ratio', '–')} |")
+    sites = [f"| {run['records']:,} | {run['site']['pages']:,} | {run['site']['files']:,} | "
+             f"{run['site']['site_mb']:,} | {run['site']['seconds']} | "
+             f"{run['site']['peak_rss_mb']:,.0f} | "
+             f"{round(1000 * run['site']['seconds'] / run['records'], 2)} |"
+             for run in result["runs"] if "seconds" in run.get("site", {})]
+    site_table = ("\n\nThe site, on its own row: `write_site` over the clean release "
+                  "(one process).\n\n| records | pages | files | MB | seconds | peak MB | "
+                  "ms per record |\n|---|---|---|---|---|---|---|\n" + "\n".join(sites)
+                  if sites else "")
     return f"""## The build at scale (`python -m benchmarks.scale`)
 
 Corpora from `healthcoop bench generate --records N --seed 1`; each build in a fresh process,
@@ -255,7 +286,7 @@ and writing all five formats, measured in the same run.
 | map, validate, pieces | tables | dumps | description, checksums | one file changed s \
 | floor s | build / floor |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|
-{chr(10).join(rows)}
+{chr(10).join(rows)}{site_table}
 """
 
 
@@ -263,6 +294,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
     parser.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench")
+    parser.add_argument("--site-max", type=int, default=10_000,
+                        help="measure the site for sizes up to this (default 10000)")
     parser.add_argument("--one", nargs=3, metavar=("PROJECT", "OUT", "MODE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -274,7 +307,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     result = {"date": datetime.date.today().isoformat(), "machine": machine(), "runs": []}
     for size in (int(s) for s in args.sizes.split(",") if s):
-        result["runs"].append(run_size(size, args.work))
+        result["runs"].append(run_size(size, args.work, args.site_max))
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "scale.json").write_text(json.dumps(result, indent=2) + "\n",
                                             encoding="utf-8")
