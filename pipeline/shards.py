@@ -284,24 +284,31 @@ def _release_triples(shard: Shard, env: ShardEnv, own_ox: list, links: list,
             for t in own_t | link_t | enrich_t}
     data = sorted(keys, key=keys.__getitem__)
     if shard.kind == "topics":
-        topics = ox.NamedNode(TOPICS_GRAPH)
-        quads = [ox.Quad(t.subject, t.predicate, t.object, topics) for t in own_t]
+        placed = [(ox.NamedNode(TOPICS_GRAPH), t) for t in own_t]
     else:
-        quads = list(_assign(own_t, env.entity_graphs))
+        placed = list(_assign(own_t, env.entity_graphs))
     links_graph = ox.NamedNode(LINKS_GRAPH)
-    quads.extend(ox.Quad(t.subject, t.predicate, t.object, links_graph) for t in link_t)
+    placed.extend((links_graph, t) for t in link_t)
     enrich_graph = ox.NamedNode(str(ENRICHMENT_GRAPH))
-    quads.extend(ox.Quad(t.subject, t.predicate, t.object, enrich_graph) for t in enrich_t)
-    unique = set(quads)
-    quad_keys = {q: (str(q.graph_name), *keys[q.triple]) for q in unique}  # (_quad_key)
-    return data, sorted(unique, key=quad_keys.__getitem__)
+    placed.extend((enrich_graph, t) for t in enrich_t)
+    # publish._quad_key: by graph (N-Triples form), then as the triples; each quad once
+    graph_text: dict = {}
+    quad_keys: dict = {}
+    for graph, t in placed:
+        text = graph_text.get(graph)
+        if text is None:
+            text = graph_text[graph] = str(graph)
+        quad_keys[graph, t] = (text, *keys[t])
+    quads = [ox.Quad(t.subject, t.predicate, t.object, graph)
+             for graph, t in sorted(quad_keys, key=quad_keys.__getitem__)]
+    return data, quads
 
 
 def _assign(triples: set[ox.Triple], graphs: dict[str, frozenset]):
-    """Quads of a shard's mapped triples (the rule of publish.assign_graphs, with the graphs
-    of entities computed beforehand): an evidence annotation, its target and selectors, and
-    the entity's hc:evidence link to it, in the graph of the source quoted; every other
-    triple in the graphs of its entity."""
+    """(graph, triple) pairs: the quads of a shard's mapped triples (the rule of
+    publish.assign_graphs, with the graphs of entities computed beforehand): an evidence
+    annotation, its target and selectors, and the entity's hc:evidence link to it, in the
+    graph of the source quoted; every other triple in the graphs of its entity."""
     from pipeline.publish.release import entity_of, source_graph
 
     target_of: dict[str, str] = {}
@@ -330,13 +337,14 @@ def _assign(triples: set[ox.Triple], graphs: dict[str, frozenset]):
             quoted[selector] = quoted[target]
     unsourced = (ox.NamedNode(UNSOURCED_GRAPH),)
     named: dict[str, tuple] = {}
+    evidence = HC + "evidence"
     for t in triples:
         s = t.subject.value
         if s in quoted:
-            yield ox.Quad(t.subject, t.predicate, t.object, quoted[s])
+            yield quoted[s], t
             continue
-        if t.predicate.value == HC + "evidence" and t.object.value in quoted:
-            yield ox.Quad(t.subject, t.predicate, t.object, quoted[t.object.value])
+        if t.predicate.value == evidence and t.object.value in quoted:
+            yield quoted[t.object.value], t
             continue
         entity = entity_of(t.subject)
         names = named.get(entity)
@@ -344,7 +352,7 @@ def _assign(triples: set[ox.Triple], graphs: dict[str, frozenset]):
             names = named[entity] = tuple(ox.NamedNode(g) for g in
                                           sorted(graphs.get(entity, ()))) or unsourced
         for name in names:
-            yield ox.Quad(t.subject, t.predicate, t.object, name)
+            yield name, t
 
 
 # --- the cache ---------------------------------------------------------------------------------
