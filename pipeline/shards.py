@@ -38,6 +38,7 @@ import pyoxigraph as ox
 
 from pipeline.check.shacl import ShaclResult, ShaclRun
 from pipeline.errors import EnvironmentProblem, InvalidData, Issue
+from pipeline.heap import freeze_loaded
 from pipeline.publish import describe, tables
 from pipeline.publish.pieces import PieceInfo, write_piece, write_rows
 from pipeline.publish.release import sha256_file
@@ -160,6 +161,7 @@ def run_shards(env: ShardEnv, shards: list[Shard], executor: str = "auto",
     from pipeline.parallel import fork_available, fork_map
 
     env.run.prepare()
+    freeze_loaded()  # the stubs and compiled shapes live as long as the project (heap.py)
     if executor == "auto":
         executor = "processes" if fork_available() else "serial"
     if executor == "serial":
@@ -208,7 +210,7 @@ def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
         if cached is not None:
             return cached
     before = len(run.issues.items)
-    own, own_ox, links, enrichment, owned = _shard_triples(shard, env)
+    own, links, enrichment, owned = _shard_triples(shard, env)
     if shard.kind == "topics":
         graph, owned = run.topic_batch()
         results = run.validate_graph(graph, owned) if len(graph) else []
@@ -220,7 +222,7 @@ def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     del run.issues.items[before:]  # (in this process the run is shared between shards)
     translated = {id(r.issue) for r in results}
     new_issues = [i for i in new_issues if id(i) not in translated]
-    data, quads = _release_triples(shard, env, own_ox, links, enrichment)
+    data, quads = _release_triples(shard, env, own, links, enrichment)
     stats = describe.DataStats.of(data, env.uri_space)
     sizes = Counter(q.graph_name.value for q in quads)
     output = ShardOutput(shard.key, results, new_issues, stats, sizes,
@@ -235,96 +237,109 @@ def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     return output
 
 
-def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, list, set]:
-    """(mapped triples, the same as pyoxigraph triples, link triples, Wikidata-label
-    triples, subjects owned)."""
+def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, set]:
+    """(mapped triples, link triples, Wikidata-label triples, subjects owned)."""
     run = env.run
     own: list = []
-    own_ox: list = []
     links: list = []
     enrichment: list = []
     if shard.kind == "sources":
         for sid in shard.ids:
             if sid not in run._bad:
-                triples, converted = run.map_converted(sid, map_source, run.project.sources[sid])
-                own += triples
-                own_ox += converted
+                own += run._map(sid, map_source, run.project.sources[sid])
     elif shard.kind == "topics":
         own = list(run.topic_triples)
-        own_ox = [run.ox.triple(*t) for t in own]
     elif shard.kind == "reference":  # Wikidata labels' provenance: not about one entity
         enrichment = list(env.enrichment.get("", []))
     else:
         for rid in shard.ids:
             if rid in run._bad:
                 continue
-            triples, converted = run.map_converted(rid, map_record,
-                                                   run.project.records.records[rid])
-            own += triples
-            own_ox += converted
+            own += run._map(rid, map_record, run.project.records.records[rid])
             links += run.links_of(rid)
             enrichment += env.enrichment.get(rid, [])
     owned = {t[0] for t in own} | {t[0] for t in links}
-    return own, own_ox, links, enrichment, owned
+    return own, links, enrichment, owned
 
 
-def _release_triples(shard: Shard, env: ShardEnv, own_ox: list, links: list,
-                     enrichment: list) -> tuple[list[ox.Triple], list[ox.Quad]]:
-    """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph."""
+TYPE_TEXT = f"<{RDF_TYPE}>"
+
+
+def _release_triples(shard: Shard, env: ShardEnv, own: list, links: list, enrichment: list
+                     ) -> tuple[list[ox.Triple], list[ox.Quad]]:
+    """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph.
+
+    Everything is keyed by the N-Triples forms of the terms (publish._triple_key: by
+    subject, rdf:type first, predicate, object), computed once per term from the rdflib
+    side: reading a pyoxigraph term's parts makes new objects every time."""
     from pipeline.link import ENRICHMENT_GRAPH
-    from pipeline.publish.release import RDF_TYPE
 
-    convert = env.run.ox.triple
-    own_t = set(own_ox)
-    link_t = {convert(s, p, o) for s, p, o in links}
-    enrich_t = {convert(s, p, o) for s, p, o in enrichment}
-    # publish._triple_key, each key computed once: by subject, rdf:type first, predicate,
-    # object (N-Triples forms)
-    keys = {t: (str(t.subject), t.predicate.value != RDF_TYPE, str(t.predicate), str(t.object))
-            for t in own_t | link_t | enrich_t}
-    data = sorted(keys, key=keys.__getitem__)
+    term, text = env.run.ox.term, env.run.ox.text
+    terms: dict[tuple, tuple] = {}  # key -> (s, p, o) pyoxigraph terms
+
+    def keyed(triples: list) -> list[tuple]:
+        out = []
+        for s, p, o in triples:
+            tp = text(p)
+            key = (text(s), tp != TYPE_TEXT, tp, text(o))
+            if key not in terms:
+                terms[key] = (term(s), term(p), term(o))
+            out.append(key)
+        return out
+
+    own_keys = keyed(own)
+    link_keys = keyed(links)
+    enrich_keys = keyed(enrichment)
+    ordered = sorted(terms)
+    data = [ox.Triple(*terms[key]) for key in ordered]
     if shard.kind == "topics":
-        placed = [(ox.NamedNode(TOPICS_GRAPH), t) for t in own_t]
+        topics = ox.NamedNode(TOPICS_GRAPH)
+        placed = [(topics, key) for key in own_keys]
     else:
-        placed = list(_assign(own_t, env.entity_graphs))
+        placed = list(_assign(own, own_keys, env.entity_graphs))
     links_graph = ox.NamedNode(LINKS_GRAPH)
-    placed.extend((links_graph, t) for t in link_t)
+    placed.extend((links_graph, key) for key in link_keys)
     enrich_graph = ox.NamedNode(str(ENRICHMENT_GRAPH))
-    placed.extend((enrich_graph, t) for t in enrich_t)
+    placed.extend((enrich_graph, key) for key in enrich_keys)
     # publish._quad_key: by graph (N-Triples form), then as the triples; each quad once
     graph_text: dict = {}
     quad_keys: dict = {}
-    for graph, t in placed:
-        text = graph_text.get(graph)
-        if text is None:
-            text = graph_text[graph] = str(graph)
-        quad_keys[graph, t] = (text, *keys[t])
-    quads = [ox.Quad(t.subject, t.predicate, t.object, graph)
-             for graph, t in sorted(quad_keys, key=quad_keys.__getitem__)]
+    for graph, key in placed:
+        gtext = graph_text.get(graph)
+        if gtext is None:
+            gtext = graph_text[graph] = str(graph)
+        quad_keys[graph, key] = (gtext, *key)
+    quads = [ox.Quad(*terms[key], graph)
+             for graph, key in sorted(quad_keys, key=quad_keys.__getitem__)]
     return data, quads
 
 
-def _assign(triples: set[ox.Triple], graphs: dict[str, frozenset]):
-    """(graph, triple) pairs: the quads of a shard's mapped triples (the rule of
-    publish.assign_graphs, with the graphs of entities computed beforehand): an evidence
-    annotation, its target and selectors, and the entity's hc:evidence link to it, in the
-    graph of the source quoted; every other triple in the graphs of its entity."""
-    from pipeline.publish.release import entity_of, source_graph
+def _assign(triples: list, keys: list[tuple], graphs: dict[str, frozenset]):
+    """(graph, triple key) pairs: the quads of a shard's mapped triples (rdflib terms, with
+    their keys; the rule of publish.assign_graphs, with the graphs of entities computed
+    beforehand): an evidence annotation, its target and selectors, and the entity's
+    hc:evidence link to it, in the graph of the source quoted; every other triple in the
+    graphs of its entity."""
+    from rdflib import URIRef
 
+    from pipeline.publish.release import source_graph
+
+    rows = [(str(s), str(p), str(o), isinstance(s, URIRef), isinstance(o, URIRef), key)
+            for (s, p, o), key in zip(triples, keys, strict=True)]
     target_of: dict[str, str] = {}
     source_of_target: dict[str, str] = {}
     derived: dict[str, str] = {}
     selectors: dict[str, str] = {}
-    for t in triples:
-        p = t.predicate.value
-        if p == OA + "hasTarget":
-            target_of[t.subject.value] = t.object.value
-        elif p == OA + "hasSource":
-            source_of_target[t.subject.value] = t.object.value
-        elif p == PROV_DERIVED and isinstance(t.object, ox.NamedNode):
-            derived[t.subject.value] = t.object.value
-        elif p == OA + "hasSelector":
-            selectors[t.object.value] = t.subject.value
+    has_target, has_source, has_selector = OA + "hasTarget", OA + "hasSource", OA + "hasSelector"
+    for s, p, o, _s_iri, o_iri, _key in rows:
+        if p == has_target:
+            target_of[s] = o
+        elif p == has_source:
+            source_of_target[s] = o
+        elif p == PROV_DERIVED and o_iri:
+            derived[s] = o
+        elif p == has_selector:
+            selectors[o] = s
     quoted: dict[str, ox.NamedNode] = {}
     for ann, target in target_of.items():
         src = source_of_target.get(target) or derived.get(ann)
@@ -336,23 +351,24 @@ def _assign(triples: set[ox.Triple], graphs: dict[str, frozenset]):
         if target in quoted:
             quoted[selector] = quoted[target]
     unsourced = (ox.NamedNode(UNSOURCED_GRAPH),)
-    named: dict[str, tuple] = {}
+    named: dict = {}
     evidence = HC + "evidence"
-    for t in triples:
-        s = t.subject.value
+    for s, p, o, s_iri, _o_iri, key in rows:
         if s in quoted:
-            yield quoted[s], t
+            yield quoted[s], key
             continue
-        if t.predicate.value == evidence and t.object.value in quoted:
-            yield quoted[t.object.value], t
+        if p == evidence and o in quoted:
+            yield quoted[o], key
             continue
-        entity = entity_of(t.subject)
+        # publish.entity_of: `…/id/<id>#anything` -> `…/id/<id>`; None for a blank node
+        entity = (s.split("#", 1)[0] if s.startswith(HCID) and "#" in s else s) if s_iri \
+            else None
         names = named.get(entity)
         if names is None:
             names = named[entity] = tuple(ox.NamedNode(g) for g in
                                           sorted(graphs.get(entity, ()))) or unsourced
         for name in names:
-            yield name, t
+            yield name, key
 
 
 # --- the cache ---------------------------------------------------------------------------------

@@ -246,16 +246,18 @@ class ShaclRun:
                 yield record.id, self.map_entity(record.id)
 
     def _map(self, rid: str, mapper, item) -> list:
-        return self.map_converted(rid, mapper, item)[0]
-
-    def map_converted(self, rid: str, mapper, item) -> tuple[list, list]:
-        """The triples of one record or source, as rdflib terms (for the shapes) and as
-        pyoxigraph terms (for the writers, pipeline/rdf/oxterms.py); ([], []) when it cannot
-        be turned into RDF, which is reported at the record."""
+        """The triples of one record or source ([] when it cannot be turned into RDF, which
+        is reported at the record). Each term is converted to pyoxigraph here (remembered
+        for the writers, pipeline/rdf/oxterms.py): what a strict serialiser would refuse is
+        found at the record."""
         try:
             triples = list(mapper(item, self.ctx))
-            convert = self.ox.triple
-            return triples, [convert(s, p, o) for s, p, o in triples]
+            term = self.ox.term
+            for s, p, o in triples:
+                term(s)
+                term(p)
+                term(o)
+            return triples
         except Exception as err:  # noqa: BLE001 - any failure is reported at the record
             if rid not in self._bad:
                 file, line, fld = self._record_place(rid, "")
@@ -264,7 +266,7 @@ class ShaclRun:
                                 "Check the record's ids and text for characters that cannot "
                                 "appear in an IRI or literal.", code="mapping", record_id=rid)
                 self._bad.add(rid)
-            return [], []
+            return []
 
     def batches(self) -> Iterator[tuple[Graph, set]]:
         """The whole dataset in batches of about `batch_triples` (the reference path that the

@@ -23,6 +23,7 @@ class OxConverter:
     def __init__(self) -> None:
         self._iris: dict[str, ox.NamedNode] = {}
         self._literals: dict[tuple, ox.Literal] = {}
+        self._texts: dict[tuple, str] = {}
 
     def term(self, term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
         if isinstance(term, URIRef):
@@ -50,8 +51,25 @@ class OxConverter:
     def triple(self, s, p, o) -> ox.Triple:
         return ox.Triple(self.term(s), self.term(p), self.term(o))
 
+    def text(self, term) -> str:
+        """The term's N-Triples form, as str() of its pyoxigraph term gives it (remembered:
+        reading a pyoxigraph term's parts makes new objects every time)."""
+        if isinstance(term, URIRef):
+            # (str.__add__: URIRef's own + makes a new URIRef; pyoxigraph has checked the IRI,
+            # so nothing in it needs escaping)
+            return "".join(("<", term, ">"))
+        key = (str(term), term.language, term.datatype) if isinstance(term, Literal) else None
+        found = self._texts.get(key) if key else None
+        if found is None:
+            found = str(self.term(term))
+            if key:
+                if len(self._texts) > LIMIT:
+                    self._texts.clear()
+                self._texts[key] = found
+        return found
+
     def __getstate__(self) -> dict:  # a worker that receives it starts with empty memories
-        return {"_iris": {}, "_literals": {}}
+        return {"_iris": {}, "_literals": {}, "_texts": {}}
 
 
 def literal(term: Literal) -> ox.Literal:
