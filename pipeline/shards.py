@@ -40,8 +40,8 @@ from pipeline.check.shacl import ShaclResult, ShaclRun
 from pipeline.errors import EnvironmentProblem, InvalidData, Issue
 from pipeline.heap import freeze_loaded
 from pipeline.publish import describe, tables
+from pipeline.publish.describe import sha256_file
 from pipeline.publish.pieces import PieceInfo, write_piece, write_rows
-from pipeline.publish.release import sha256_file
 from pipeline.rdf import vocab
 from pipeline.rdf.mapping import entity_iri, map_record, map_source
 

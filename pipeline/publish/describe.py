@@ -130,8 +130,16 @@ class FileInfo:
 
     @staticmethod
     def of(path: Path, rel: str, media_type: str, **kwargs) -> FileInfo:
-        data = path.read_bytes()
-        return FileInfo(rel, media_type, len(data), hashlib.sha256(data).hexdigest(), **kwargs)
+        return FileInfo(rel, media_type, path.stat().st_size, sha256_file(path), **kwargs)
+
+
+def sha256_file(path: Path) -> str:
+    """The file's SHA-256, read in chunks (a dump or table may be gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @dataclass

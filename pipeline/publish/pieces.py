@@ -153,7 +153,7 @@ def _prefix_lines(prefixes: Iterable[tuple[str, str]]) -> bytes:
 MERGE_FAN_IN = 200  # open files per merge step (a larger release merges in rounds)
 
 
-def write_rows(path: Path, rows: list[list[str]]) -> None:
+def write_rows(path: Path, rows: Iterable[list[str]]) -> None:
     """One table's sorted rows of one shard, one JSON array a line."""
     with path.open("w", encoding="utf-8", newline="\n") as out:
         for row in rows:
@@ -172,10 +172,8 @@ def merged_rows(paths: list[Path]) -> Iterator[list[str]]:
         rounds = []
         for start in range(0, len(paths), MERGE_FAN_IN):
             part = Path(tmp) / f"{start:09d}.rows"
-            with part.open("w", encoding="utf-8", newline="\n") as out:
-                for row in heapq.merge(*(_read_rows(p) for p in paths[start:start + MERGE_FAN_IN])):
-                    out.write(json.dumps(row, ensure_ascii=False))
-                    out.write("\n")
+            write_rows(part, heapq.merge(*(_read_rows(p)
+                                           for p in paths[start:start + MERGE_FAN_IN])))
             rounds.append(part)
         yield from merged_rows(rounds)
 

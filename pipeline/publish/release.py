@@ -34,7 +34,6 @@ covers every file, `void.ttl` included.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -48,9 +47,11 @@ from rdflib import BNode, Literal, URIRef
 
 from pipeline.errors import InvalidData, Issue
 from pipeline.publish import describe, jsonld
+from pipeline.publish.describe import sha256_file
 from pipeline.publish.pieces import merged_rows
 from pipeline.publish.tables import write_table_rows
 from pipeline.rdf import vocab
+from pipeline.rdf.oxterms import literal
 from pipeline.rdf.vocab import PREFIXES
 
 Triples = list[ox.Triple]
@@ -78,11 +79,7 @@ def to_oxigraph(term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
+        return literal(term)
     if isinstance(term, BNode):
         return ox.BlankNode(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
@@ -360,14 +357,6 @@ EXPORTERS: list[Exporter] = [
              quads=True),
 ]
 EXPORTERS_BY_FORMAT = {e.format: e for e in EXPORTERS}
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- the release -----------------------------------------------------------------------------

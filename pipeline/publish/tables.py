@@ -48,7 +48,6 @@ rather than by double-clicking; the metadata files and the README say so.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -559,37 +558,27 @@ def write_table_rows(rows_of: Callable[[str], Iterable[list[str]]], out_dir: Pat
     """The tables from their rows (`rows_of(table name)`: the rows, sorted), streamed to the
     files, with their metadata; return the files' descriptions."""
     (out_dir / TABLES_DIR).mkdir(parents=True, exist_ok=True)
-    files: dict[str, tuple[int, str]] = {}
     for table in TABLES:
         _write_csv(out_dir / table.path, table, rows_of(table.name))
-        files[table.path] = _size_and_sha256(out_dir / table.path)
-    metadata = {CSVW_METADATA: _json_bytes(_csvw_metadata(meta)),
-                DATAPACKAGE: _json_bytes(_datapackage(meta, files))}
-    infos = []
-    for rel in [t.path for t in TABLES] + list(metadata):
-        if rel in metadata:
-            (out_dir / rel).write_bytes(metadata[rel])
-        if rel == CSVW_METADATA:
-            kwargs = dict(media="application/csvm+json", distributes=None, description=(
-                "CSV on the Web (W3C CSVW) metadata of the tables: columns, datatypes and how "
-                "each column maps to RDF."))
-        elif rel == DATAPACKAGE:
-            kwargs = dict(media="application/json", distributes=None, description=(
-                "Frictionless Tabular Data Package of the tables (schemas, keys, licence)."))
-        else:
-            table = next(t for t in TABLES if t.path == rel)
-            kwargs = dict(media="text/csv", distributes=describe.DATASET, description=(
-                f"{table.title} (CSV; columns in tables/csv-metadata.json)."))
-        media = kwargs.pop("media")
-        infos.append(describe.FileInfo.of(out_dir / rel, rel, media, **kwargs))
-    return infos
+    infos = [_info(out_dir, table.path) for table in TABLES]
+    files = {info.path: (info.size, info.sha256) for info in infos}
+    (out_dir / CSVW_METADATA).write_bytes(_json_bytes(_csvw_metadata(meta)))
+    (out_dir / DATAPACKAGE).write_bytes(_json_bytes(_datapackage(meta, files)))
+    return infos + [_info(out_dir, CSVW_METADATA), _info(out_dir, DATAPACKAGE)]
 
 
-def _size_and_sha256(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
+def _info(out_dir: Path, rel: str) -> describe.FileInfo:
+    """The description of one written file of the tables."""
+    if rel == CSVW_METADATA:
+        kwargs = dict(media="application/csvm+json", distributes=None, description=(
+            "CSV on the Web (W3C CSVW) metadata of the tables: columns, datatypes and how "
+            "each column maps to RDF."))
+    elif rel == DATAPACKAGE:
+        kwargs = dict(media="application/json", distributes=None, description=(
+            "Frictionless Tabular Data Package of the tables (schemas, keys, licence)."))
+    else:
+        table = next(t for t in TABLES if t.path == rel)
+        kwargs = dict(media="text/csv", distributes=describe.DATASET, description=(
+            f"{table.title} (CSV; columns in tables/csv-metadata.json)."))
+    media = kwargs.pop("media")
+    return describe.FileInfo.of(out_dir / rel, rel, media, **kwargs)
