@@ -59,3 +59,26 @@ def freeze_loaded() -> None:
         gc.freeze()
         if _collecting:
             gc.enable()
+
+
+@contextlib.contextmanager
+def shard_heap() -> Iterator[None]:
+    """One shard's work with the collector paused, then one young-generation collection.
+
+    Why: a shard makes a few hundred thousand short-lived objects (terms, keys, rows) and
+    no reference cycle (measured: 0 objects collected after each record shard of the 10k
+    corpus; the topics shard, an rdflib graph, leaves about a thousand). With the collector
+    on, allocation alone triggered collections that walked the shard's live lists again and
+    again, and full ones that walked everything the worker had kept (its term memory):
+    6 of 28 s of the 10k shard stage. Paused, every object the shard made is in the
+    youngest generation when it ends; `gc.collect(0)` walks only those that survived and
+    frees any cycle among them, so each object is walked about once. The caller's state
+    (on or off) is restored."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.collect(0)
+            gc.enable()

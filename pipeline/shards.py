@@ -38,7 +38,7 @@ import pyoxigraph as ox
 
 from pipeline.check.shacl import ShaclResult, ShaclRun
 from pipeline.errors import EnvironmentProblem, InvalidData, Issue
-from pipeline.heap import freeze_loaded
+from pipeline.heap import freeze_loaded, shard_heap
 from pipeline.publish import describe, tables
 from pipeline.publish.describe import sha256_file
 from pipeline.publish.pieces import PieceInfo, write_piece, write_rows
@@ -203,6 +203,11 @@ def _run_dask(env: ShardEnv, shards: list[Shard], scheduler: str | None) -> list
 
 def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     """Map, validate and (when writing) write one shard; from the cache when unchanged."""
+    with shard_heap():  # no collection while the shard runs (heap.py)
+        return _process_shard(shard, env)
+
+
+def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     run = env.run
     key = _cache_key(shard, env) if env.write and env.cache is not None else None
     if key is not None:

@@ -46,3 +46,37 @@ def test_loading_is_not_collected_and_the_loaded_objects_are_frozen():
     assert gc.isenabled() and gc.get_freeze_count() == 0
     heap.freeze_loaded()  # outside a run it does nothing
     assert gc.get_freeze_count() == 0
+
+
+def test_a_shard_runs_without_collections_and_its_cycles_are_freed_at_its_end():
+    import weakref
+
+    class Node:
+        pass
+
+    collections = []
+
+    def count(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        with heap.shard_heap():
+            assert not gc.isenabled()
+            a, b = Node(), Node()
+            a.other, b.other = b, a  # a cycle the shard drops
+            alive = weakref.ref(a)
+            del a, b
+            garbage = [[i] for i in range(50_000)]  # enough to trigger collections if on
+            del garbage
+            assert collections == [] and alive() is not None
+        assert collections == [0] and alive() is None  # one young collection freed it
+        assert gc.isenabled()
+        gc.disable()
+        with heap.shard_heap():
+            pass
+        assert not gc.isenabled()  # the caller's choice is kept
+    finally:
+        gc.enable()
+        gc.callbacks.remove(count)
