@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pipeline.errors import IssueList
 from pipeline.read.sources import SourceText, load_sources, repair_text
 
@@ -81,3 +84,55 @@ def test_changed_source_bytes_are_reported(project_copy):
     [issue] = issues.errors
     assert issue.file == "data/sources.yaml" and issue.field == "sources[0].sha256"
     assert "has changed" in issue.message
+
+
+def _reference_origin(text: str) -> list[int]:
+    """Per character of the normalised text, the offset it came from, one character at a
+    time: a word's characters map to themselves, the space between two words to the last
+    white-space character before the second."""
+    out, in_word, started = [], False, False
+    for i, ch in enumerate(text):
+        if ch.isspace():  # what the regex \S refuses
+            in_word = False
+            continue
+        if not in_word and started:
+            out.append(i - 1)
+        out.append(i)
+        in_word = started = True
+    return out
+
+
+_texts = st.text(alphabet=st.sampled_from(list("ab 中\t\n\r\x1c\u3000\xa0\u2028.")),
+                 max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts)
+def test_every_normalised_character_maps_back_to_where_it_came_from(text):
+    """The compact word table gives, for every character of the normalised text, the same
+    offset as a per-character table would."""
+    source = _source(text)
+    normal = source._normal_text
+    expected = _reference_origin(text)
+    assert len(expected) == len(normal)
+    assert [source._origin(i) for i in range(len(normal))] == expected
+    for i, at in enumerate(expected):
+        assert normal[i] == (" " if text[at].isspace() else text[at])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts, st.data())
+def test_any_quote_of_the_text_is_located_at_its_original_characters(text, data):
+    source = _source(text)
+    normal = source._normal_text
+    if not normal.strip():
+        return
+    start = data.draw(st.integers(0, len(normal) - 1))
+    end = data.draw(st.integers(start + 1, len(normal)))
+    quote = normal[start:end]
+    if not quote.strip():
+        return
+    loc = source.locate_quote(quote)
+    assert loc is not None
+    assert " ".join(text[loc.start:loc.end].split()) == " ".join(quote.split())
+    assert text[loc.start:loc.end] == loc.exact
