@@ -132,3 +132,38 @@ def test_over_large_file_is_not_read(tmp_path):
     issues = IssueList()
     assert load_yaml(path, tmp_path, issues) is None
     assert issues.items[0].line == 1 and "at most 20 MB" in issues.items[0].message
+
+
+RECORDS = ("agreements:\n"
+           "  - id: first-agreement\n"
+           "    label: First\n"
+           "    parties:\n"
+           "      - alpha\n"
+           "      - beta\n"
+           "  - id: second-agreement\n"
+           "    label: Second\n")
+
+
+def test_a_compacted_document_finds_its_positions_again_in_the_file(tmp_path):
+    """Record files keep only their records' lines in memory; a finding about a field
+    reads the positions from the file again, once, and they are the same."""
+    doc, issues = _load(tmp_path, RECORDS)
+    full = dict(doc.positions)
+    doc.compact(2, "id")
+    assert set(doc.positions) == {(), ("agreements",), ("agreements", 0), ("agreements", 1),
+                                  ("agreements", 0, "id"), ("agreements", 1, "id")}
+    assert doc.line(("agreements", 1, "id")) == 7 and doc.kept_depth == 2  # kept: no read
+    assert doc.line(("agreements", 0, "parties", 1)) == 6
+    assert doc.column(("agreements", 0, "parties", 1)) == 9
+    assert doc.positions == full and doc.kept_depth is None
+
+
+def test_a_file_changed_since_it_was_read_is_not_trusted_for_positions(tmp_path):
+    """If the bytes differ from those read, its lines may have moved: a field's finding
+    points at its record's line instead of a line that may now hold something else."""
+    doc, issues = _load(tmp_path, RECORDS)
+    doc.compact(2, "id")
+    (tmp_path / "x.yaml").write_text("# a comment added above\n" + RECORDS, encoding="utf-8")
+    assert doc.line(("agreements", 0, "parties", 1)) == 2  # the record's line, as read
+    (tmp_path / "x.yaml").unlink()
+    assert doc.line(("agreements", 1, "label")) == 7  # gone: the same, and no crash

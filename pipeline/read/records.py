@@ -28,6 +28,7 @@ from pipeline.read.yamlfile import YamlDocument, dotted, load_yaml, read_input, 
 RECORDS_DIR = Path("data/records")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")  # \Z: `$` accepts a final newline
 ID_MAX = 80
+RECORD_DEPTH = 2  # ("agreements", 3): the path of a record in its file
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z")
 DURATION_PATTERN = re.compile(r"^P(?!\Z)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?\Z")
 DECIMAL_PATTERN = re.compile(r"^\d+(\.\d+)?\Z")
@@ -490,6 +491,7 @@ def _load_file(root: Path, path: Path) -> tuple[str | None, RecordSet, list]:
         return None, part, issues.items
     _load_document(doc, part, issues)
     doc.data = None  # the records are built; the plain data would double their memory
+    doc.compact(RECORD_DEPTH, "id")  # other fields' positions: from the file when needed
     part.digests[doc.rel_path] = doc.sha256
     return doc.rel_path, part, issues.items
 

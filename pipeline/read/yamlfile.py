@@ -47,7 +47,14 @@ Path_ = tuple  # a path into the data: ("agreements", 3, "parties", 1)
 
 @dataclass
 class YamlDocument:
-    """Parsed YAML data with the position of every value."""
+    """Parsed YAML data with the position of every value.
+
+    A document whose data has been taken out (the records files, once their records are
+    built) can be `compact`ed: only the positions of its top levels stay (the line of each
+    record), and the rest are worked out again from the file, once, the first time a
+    finding needs one. The positions were half of what a loaded record kept in memory, and
+    a build that finds nothing wrong never needs them. If the file no longer has the bytes
+    that were read, the positions are not trusted: a finding then points at its record."""
 
     rel_path: str
     data: Any
@@ -56,21 +63,48 @@ class YamlDocument:
     source_text: str | None = field(default=None, repr=False)  # only while being walked
     too_deep: bool = field(default=False, repr=False)
     sha256: str = ""  # of the bytes read (the shard cache's key; the file is not read again)
+    file: Path | None = field(default=None, repr=False)  # where it was read from
+    root: Path | None = field(default=None, repr=False)  # the project it was read in
+    kept_depth: int | None = field(default=None, repr=False)  # set while compacted
+    kept_key: str = field(default="", repr=False)
+
+    def compact(self, depth: int, key: str) -> None:
+        """Keep only the positions of paths at most `depth` long and of their field `key`
+        (a record's `id`, which the URI register names; see the class docstring)."""
+        self.positions = {path: at for path, at in self.positions.items()
+                          if len(path) <= depth or len(path) == depth + 1 and path[-1] == key}
+        self.kept_depth = depth
+        self.kept_key = key
+
+    def _positions_for(self, path: tuple) -> dict[tuple, tuple[int, int]]:
+        if self.kept_depth is not None and len(path) > self.kept_depth and not (
+                len(path) == self.kept_depth + 1 and path[-1] == self.kept_key):
+            depth, self.kept_depth = self.kept_depth, None  # one attempt, whatever it gives
+            again = (load_yaml(self.file, self.root, IssueList())
+                     if self.file is not None and self.root is not None else None)
+            if again is not None and again.sha256 == self.sha256:
+                self.positions = again.positions
+            else:  # changed or gone since it was read: the record lines only
+                self.kept_depth = depth
+                return self.positions
+        return self.positions
 
     def line(self, path: Path_) -> int:
         """1-based line of the value at `path`, or of its nearest parent that has one."""
         path = tuple(path)
+        positions = self._positions_for(path)
         while path:
-            if path in self.positions:
-                return self.positions[path][0]
+            if path in positions:
+                return positions[path][0]
             path = path[:-1]
-        return self.positions.get((), (1, 1))[0]
+        return positions.get((), (1, 1))[0]
 
     def column(self, path: Path_) -> int:
         path = tuple(path)
+        positions = self._positions_for(path)
         while path:
-            if path in self.positions:
-                return self.positions[path][1]
+            if path in positions:
+                return positions[path][1]
             path = path[:-1]
         return 0
 
@@ -223,7 +257,8 @@ def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = 
         return None
     import hashlib
 
-    doc = YamlDocument(rel, None, sha256=hashlib.sha256(raw).hexdigest())
+    doc = YamlDocument(rel, None, sha256=hashlib.sha256(raw).hexdigest(),
+                       file=Path(path).absolute(), root=Path(root).absolute())
     before = len(issues.items)
     doc.source_text = text  # (for the position of an alias, if there is one)
     doc.data = _to_python(nodes[0], (), doc, issues, set())
