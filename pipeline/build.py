@@ -36,6 +36,8 @@ from pipeline.rdf.mapping import MappingContext, map_dataset
 from pipeline.read.project import TOPICS_FILE, LoadedProject, load_project  # noqa: F401 - the read stage
 from pipeline.shards import CACHE_DIR, prune_cache
 
+RECORD_CACHE_DIR = Path(".cache/records")  # parsed record files (read/record_cache.py)
+
 
 def map_project(project: LoadedProject) -> tuple[list, MappingContext]:
     """The dataset's triples, mapped in one go and canonically ordered, and the mapping
@@ -94,7 +96,8 @@ def _build_release(root: Path, out_dir: Path | None, *, register: bool | None,
     timings = timings if timings is not None else {}
     with _cache_folder(root, cache) as cache_dir:
         report, outputs = check_project(root, write=True, cache=cache_dir, executor=executor,
-                                        jobs=jobs, scheduler=scheduler)
+                                        jobs=jobs, scheduler=scheduler,
+                                        record_cache=root / RECORD_CACHE_DIR if cache else None)
         timings.update(report.stats.get("stage seconds", {}))
         if report.errors:
             raise _invalid(report)

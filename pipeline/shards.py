@@ -508,11 +508,9 @@ def prune_cache(cache: Path, keep: set[str]) -> int:
 def project_digest(root: Path) -> str:
     """The code version, shapes and ontology, as one digest (a change invalidates every
     cached shard)."""
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
+    from pipeline.read.record_cache import code_digest
+
+    h = hashlib.sha256(code_digest().encode())
     for folder in ("shapes", "ontology"):
         for path in sorted((root / folder).glob("*.ttl")):
             if path.is_file():  # (a FIFO or device there is reported by the reader)

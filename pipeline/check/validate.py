@@ -122,20 +122,24 @@ def validate_project(root: Path, *, strict: bool = False, engine: str | None = N
 def check_project(root: Path, *, strict: bool = False, write: bool = False,
                   cache: Path | None = None, engine: str | None = None,
                   executor: str = "auto", jobs: int | None = None,
-                  scheduler: str | None = None) -> tuple[ValidationReport, list]:
+                  scheduler: str | None = None, record_cache: Path | None = None
+                  ) -> tuple[ValidationReport, list]:
     """`_check_project`, with the collector kept off the loaded project (pipeline/heap.py)."""
     with long_lived_heap():
         return _check_project(root, strict=strict, write=write, cache=cache, engine=engine,
-                              executor=executor, jobs=jobs, scheduler=scheduler)
+                              executor=executor, jobs=jobs, scheduler=scheduler,
+                              record_cache=record_cache)
 
 
 def _check_project(root: Path, *, strict: bool, write: bool, cache: Path | None,
                    engine: str | None, executor: str, jobs: int | None,
-                   scheduler: str | None) -> tuple[ValidationReport, list]:
+                   scheduler: str | None, record_cache: Path | None
+                   ) -> tuple[ValidationReport, list]:
     """Read, check, map and validate the project shard by shard (pipeline/shards.py).
 
     Returns the report and every shard's output; with `write`, each shard's pieces of the
-    release are written into `cache` (the build assembles the dumps from them)."""
+    release are written into `cache` (the build assembles the dumps from them); with
+    `record_cache`, parsed record files are kept there (read/record_cache.py)."""
     from pipeline.check.register import check_register
     from pipeline.link import enrichment_triples, load_entities
     from pipeline.publish.release import TURTLE_PREFIXES
@@ -150,7 +154,7 @@ def _check_project(root: Path, *, strict: bool, write: bool, cache: Path | None,
             f"{root} is not a healthcoop project (it has no data/ directory).",
             fix="Run the command in the repository root, or pass --root PATH.")
     root = root.resolve()
-    project = load_project(root)
+    project = load_project(root, record_cache)
     issues = IssueList(list(project.issues.items))
     check_register(project, issues)
     # "not linked yet" is advice the shapes give at the actor's own record; the review

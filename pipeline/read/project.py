@@ -60,11 +60,12 @@ def load_topics(root: Path, issues: IssueList) -> set[str]:
     }
 
 
-def load_project(root: Path) -> LoadedProject:
-    """Read and check sources, records and topics; nothing is written."""
+def load_project(root: Path, record_cache: Path | None = None) -> LoadedProject:
+    """Read and check sources, records and topics; nothing is written but, with
+    `record_cache`, the parsed record files (read/record_cache.py)."""
     issues = IssueList()
     sources = load_sources(root, issues)
-    records = load_records(root, issues)
+    records = load_records(root, issues, cache=record_cache)
     before = len(issues.items)
     topics = load_topics(root, issues)
     # an unreadable scheme is reported once, not as one "unknown topic" per reference

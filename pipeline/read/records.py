@@ -23,7 +23,14 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import IssueList
-from pipeline.read.yamlfile import YamlDocument, dotted, load_yaml, read_input, relative
+from pipeline.read.yamlfile import (
+    YamlDocument,
+    dotted,
+    load_yaml,
+    read_input,
+    read_yaml_bytes,
+    relative,
+)
 
 RECORDS_DIR = Path("data/records")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\Z")  # \Z: `$` accepts a final newline
@@ -452,10 +459,13 @@ def is_draft_file(path: Path) -> bool:
 
 
 def load_records(root: Path, issues: IssueList | None = None,
-                 files: list[Path] | None = None, jobs: int | None = None) -> RecordSet:
+                 files: list[Path] | None = None, jobs: int | None = None,
+                 cache: Path | None = None) -> RecordSet:
     """Load and type-check every record file (each read once; files on all cores, see
-    pipeline/parallel.py). Problems go into `issues`."""
+    pipeline/parallel.py). Problems go into `issues`. With `cache` (a folder), a file whose
+    bytes did not change since a previous load is not parsed again (read/record_cache.py)."""
     from pipeline.parallel import fork_map
+    from pipeline.read import record_cache
 
     issues = issues if issues is not None else IssueList()
     result = RecordSet()
@@ -467,20 +477,41 @@ def load_records(root: Path, issues: IssueList | None = None,
                    "Restore data/records/ from version control (git checkout -- data/records).",
                    code="missing-records-dir")
     paths = files if files is not None else record_files(root)
-    for rel, part, part_issues in fork_map(_load_file, root, paths, jobs):
+    used: set[str] = set()
+    for rel, part, part_issues, key in fork_map(_load_file, (root, cache), paths, jobs):
         issues.extend(part_issues)
         if rel is not None:
             result.files.append(rel)
             result.digests.update(part.digests)
+        if key:
+            used.add(key)
         _merge(result, part, issues)
+    if cache is not None and files is None:
+        record_cache.prune(cache, used)
     return result
 
 
-def _load_file(root: Path, path: Path) -> tuple[str | None, RecordSet, list]:
-    """One file's records (the YAML file's relative path, or None when it cannot be read)."""
+def _load_file(state: tuple[Path, Path | None], path: Path
+               ) -> tuple[str | None, RecordSet, list, str | None]:
+    """One file's records (the YAML file's relative path, or None when it cannot be read),
+    and the key of its cache entry (None without a cache, or when it cannot be read)."""
+    from pipeline.read import record_cache
+
+    root, cache = state
     issues = IssueList()
+    raw = read_yaml_bytes(path, root, issues)
+    key = None
+    if raw is not None and cache is not None:
+        key = record_cache.entry_key(relative(path, root), raw)
+        found = record_cache.lookup(cache, key)
+        if found is not None:
+            rel, part, items = found
+            for where in [*part.where.values(), *part.failed.values()]:
+                # (the project may have moved since: positions are read from here)
+                where.doc.file, where.doc.root = Path(path).absolute(), Path(root).absolute()
+            return rel, part, items, key
     part = RecordSet()
-    doc = load_yaml(path, root, issues)
+    doc = load_yaml(path, root, issues, raw=raw) if raw is not None else None
     if doc is None:
         # the file's problem is reported; its ids still count as known, so records
         # elsewhere that point at them do not each add an "unknown id" error
@@ -488,12 +519,14 @@ def _load_file(root: Path, path: Path) -> tuple[str | None, RecordSet, list]:
         for rid, line in salvage_ids(path):
             part.failed.setdefault(
                 rid, Where(rel, line, (), YamlDocument(rel, None, {(): (line, 1)})))
-        return None, part, issues.items
+        return None, part, issues.items, None
     _load_document(doc, part, issues)
     doc.data = None  # the records are built; the plain data would double their memory
     doc.compact(RECORD_DEPTH, "id")  # other fields' positions: from the file when needed
     part.digests[doc.rel_path] = doc.sha256
-    return doc.rel_path, part, issues.items
+    if key is not None:
+        record_cache.store(cache, key, (doc.rel_path, part, issues.items))
+    return doc.rel_path, part, issues.items, key
 
 
 def _merge(result: RecordSet, part: RecordSet, issues: IssueList) -> None:

@@ -179,13 +179,20 @@ def read_input(path: Path, root: Path, issues: IssueList, max_bytes: int,
     return raw
 
 
-def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = False
-              ) -> YamlDocument | None:
-    """Parse `path`; on any problem add located issues and return None."""
+def read_yaml_bytes(path: Path, root: Path, issues: IssueList) -> bytes | None:
+    """The bytes `load_yaml` parses (None with a located issue, see `read_input`)."""
+    return read_input(path, root, issues, MAX_FILE_BYTES,
+                      "Split the records over several files in data/records/ (e.g. one per "
+                      "source).")
+
+
+def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = False,
+              raw: bytes | None = None) -> YamlDocument | None:
+    """Parse `path` (or `raw`, its bytes, when the caller has read them with
+    `read_yaml_bytes`); on any problem add located issues and return None."""
     rel = relative(path, root)
-    raw = read_input(path, root, issues, MAX_FILE_BYTES,
-                     "Split the records over several files in data/records/ (e.g. one per "
-                     "source).")
+    if raw is None:
+        raw = read_yaml_bytes(path, root, issues)
     if raw is None:
         return None
     if raw.startswith(b"\xef\xbb\xbf"):
