@@ -47,7 +47,7 @@ from pipeline.rdf.mapping import entity_iri, map_record, map_source
 
 SHARD_RECORDS = 500
 CACHE_DIR = Path(".cache/shards")
-CACHE_FORMAT = "healthcoop-shard-cache 2"  # 2: with table rows
+CACHE_FORMAT = "healthcoop-shard-cache 3"  # 2: with table rows; 3: rows as key + CSV
 HCID = str(vocab.HCID)
 HC = str(vocab.HC)
 OA = str(vocab.OA)

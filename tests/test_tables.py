@@ -27,6 +27,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from csvw import CSVW, TableGroup
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from pipeline.build import build_release
 from pipeline.publish import tables
@@ -246,3 +248,47 @@ def test_hostile_record_label_through_a_real_build(project_copy, tmp_path):
     assert run.returncode == 0, run.stdout[-2000:]
     assert csvw_rdf(out / tables.CSVW_METADATA) <= nt(out / "healthcoop.nt")
     shutil.rmtree(out)
+
+
+# --- the shards' rows files: sort keys and CSV lines (publish/pieces.py) -----------------------
+
+_values = st.text(alphabet=st.sampled_from(list("a\x00\x01\x02 ,\"\n\r\u00e9\u4e2d\U0001f600")),
+                  max_size=6)
+_rows = st.lists(_values, max_size=4)
+
+
+_key_rows = st.lists(st.text(alphabet=st.sampled_from(list("\x00\x01a\u00e9")), max_size=3),
+                    max_size=3)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_key_rows, _key_rows)
+@example(["\x00"], ["", "a"])  # a NUL must not read as the end of a value
+def test_a_row_key_sorts_as_its_row(a, b):
+    from pipeline.publish.pieces import row_key
+
+    assert (row_key(a) < row_key(b)) == (a < b)
+    assert (row_key(a) == row_key(b)) == (a == b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.lists(_values, min_size=3, max_size=3), max_size=8), max_size=7),
+       st.integers(2, 4))
+def test_rows_files_merge_into_the_csv_of_all_rows_sorted(tmp_path_factory, runs, fan_in):
+    """Sorted runs written as rows files and merged (in rounds when there are more files
+    than the fan-in) give the lines csv.writer writes for all rows sorted together."""
+    from pipeline.publish import pieces
+
+    folder = tmp_path_factory.mktemp("rows")
+    paths = []
+    for n, run in enumerate(runs):
+        paths.append(folder / f"{n}.rows")
+        pieces.write_rows(paths[-1], sorted(run))
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerows(sorted(r for run in runs for r in run))
+    original = pieces.MERGE_FAN_IN
+    pieces.MERGE_FAN_IN = fan_in
+    try:
+        assert "".join(pieces.merged_rows(paths)) == expected.getvalue()
+    finally:
+        pieces.MERGE_FAN_IN = original

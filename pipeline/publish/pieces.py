@@ -7,8 +7,9 @@ Out: `write_piece(...)` writes the piece: `<name>.nt`, `.ttl`, `.jsonld`, `.nq`,
      body of each format: no prefixes, no JSON-LD envelope) and each as a gzip member
      (`<name>.nt.gz`, ...). `assemble_dumps(...)` writes healthcoop.{nt,ttl,jsonld,nq,trig}
      and their .gz by concatenating a header, the description and the pieces in order.
-     A shard's table rows (publish/tables.py) sit beside its piece (`write_rows`); the
-     tables are written from `merged_rows`, every shard's rows merged in order.
+     A shard's table rows (publish/tables.py) sit beside its piece (`write_rows`: each
+     row's sort key and CSV line); the tables are written from `merged_rows`, every
+     shard's lines merged in order by key, without decoding a row.
 
 Why pieces: every subject's triples are in exactly one piece (a record's entity and its
 fragments are in its shard), so concatenation never repeats or splits a subject, and a
@@ -22,8 +23,8 @@ from __future__ import annotations
 import gzip
 import heapq
 import io
-import json
 import shutil
+import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from pipeline.publish import jsonld
+from pipeline.publish.tables import csv_line
 
 FORMATS = ("nt", "ttl", "jsonld", "nq", "trig")
 GZIP_LEVEL = 6  # level 9 costs 2.3x the time for files 2-3% smaller
@@ -148,23 +150,42 @@ def _prefix_lines(prefixes: Iterable[tuple[str, str]]) -> bytes:
     return ("".join(f"@prefix {p}: <{ns}> .\n" for p, ns in prefixes) + "\n").encode("utf-8")
 
 
-# --- rows of shards: written as JSON lines, merged in order -----------------------------------
+# --- rows of shards: sort key and CSV line, merged in order ------------------------------------
 
 MERGE_FAN_IN = 200  # open files per merge step (a larger release merges in rounds)
+_LENGTH = struct.Struct(">II")  # (key bytes, line bytes) before each row of a rows file
+
+
+def row_key(row: list[str]) -> bytes:
+    """Bytes that sort as the row does among rows of its table (lists of strings, as
+    `list.sort` orders them): each value in UTF-8 (whose byte order is code point order)
+    with NUL escaped as NUL 0x01 and ended by NUL NUL, so that a value sorts before every
+    longer value it begins."""
+    return b"".join(v.encode("utf-8").replace(b"\0", b"\0\1") + b"\0\0" for v in row)
 
 
 def write_rows(path: Path, rows: Iterable[list[str]]) -> None:
-    """One table's sorted rows of one shard, one JSON array a line."""
-    with path.open("w", encoding="utf-8", newline="\n") as out:
+    """One table's sorted rows of one shard, each as its sort key and its CSV line."""
+    with path.open("wb") as out:
         for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False))
-            out.write("\n")
+            _write_entry(out, row_key(row), csv_line(row).encode("utf-8"))
 
 
-def merged_rows(paths: list[Path]) -> Iterator[list[str]]:
-    """The rows of several `write_rows` files, merged into one sorted stream (rows compare
-    as lists of strings, as `list.sort` orders them); with more files than MERGE_FAN_IN,
-    merged in rounds through temporary files."""
+def _write_entry(out, key: bytes, line: bytes) -> None:
+    out.write(_LENGTH.pack(len(key), len(line)))
+    out.write(key)
+    out.write(line)
+
+
+def merged_rows(paths: list[Path]) -> Iterator[str]:
+    """The CSV lines of several `write_rows` files, merged in the order of their rows
+    (compared by key, never decoded); with more files than MERGE_FAN_IN, merged in rounds
+    through temporary files."""
+    for _key, line in _merged(paths):
+        yield line.decode("utf-8")
+
+
+def _merged(paths: list[Path]) -> Iterator[tuple[bytes, bytes]]:
     if len(paths) <= MERGE_FAN_IN:
         yield from heapq.merge(*(_read_rows(p) for p in paths))
         return
@@ -172,13 +193,22 @@ def merged_rows(paths: list[Path]) -> Iterator[list[str]]:
         rounds = []
         for start in range(0, len(paths), MERGE_FAN_IN):
             part = Path(tmp) / f"{start:09d}.rows"
-            write_rows(part, heapq.merge(*(_read_rows(p)
-                                           for p in paths[start:start + MERGE_FAN_IN])))
+            with part.open("wb") as out:
+                for key, line in heapq.merge(*(_read_rows(p)
+                                               for p in paths[start:start + MERGE_FAN_IN])):
+                    _write_entry(out, key, line)
             rounds.append(part)
-        yield from merged_rows(rounds)
+        yield from _merged(rounds)
 
 
-def _read_rows(path: Path) -> Iterator[list[str]]:
-    with path.open("r", encoding="utf-8", newline="\n") as f:
-        for line in f:
-            yield json.loads(line)
+def _read_rows(path: Path) -> Iterator[tuple[bytes, bytes]]:
+    size = _LENGTH.size
+    with path.open("rb") as f:
+        while head := f.read(size):
+            if len(head) != size:
+                raise ValueError(f"{path}: truncated rows file")
+            keylen, linelen = _LENGTH.unpack(head)
+            key, line = f.read(keylen), f.read(linelen)
+            if len(key) != keylen or len(line) != linelen:
+                raise ValueError(f"{path}: truncated rows file")
+            yield key, line

@@ -466,11 +466,31 @@ def _value(value) -> tuple[str, str]:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _write_csv(path: Path, table: Table, rows: Iterable[list[str]]) -> None:
+class _Line:
+    """A file-like object that keeps what csv.writer writes, for `csv_line`."""
+
+    text = ""
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+
+_LINE = _Line()
+_WRITER = csv.writer(_LINE, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+
+
+def csv_line(row: list[str]) -> str:
+    """One row as the tables write it: RFC 4180 quoting where needed, CRLF at the end (a
+    quoted value may hold line breaks). The shards encode their rows with it, so the merge
+    copies lines without decoding them."""
+    _WRITER.writerow(row)
+    return _LINE.text
+
+
+def _write_csv(path: Path, table: Table, lines: Iterable[str]) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow([c.name for c in table.columns])
-        writer.writerows(rows)
+        out.write(csv_line([c.name for c in table.columns]))
+        out.writelines(lines)
 
 
 def _csvw_metadata(meta: DatasetMeta) -> dict:
@@ -550,16 +570,17 @@ def write_tables(triples: Iterable[ox.Triple], out_dir: Path, meta: DatasetMeta
     """Write the CSV tables, their CSVW metadata and datapackage.json into `out_dir` (the
     release directory) from the release's data triples; return the files' descriptions."""
     rows = _rows(_group(triples))
-    return write_table_rows(rows.__getitem__, out_dir, meta)
+    return write_table_rows(lambda name: map(csv_line, rows[name]), out_dir, meta)
 
 
-def write_table_rows(rows_of: Callable[[str], Iterable[list[str]]], out_dir: Path,
+def write_table_rows(lines_of: Callable[[str], Iterable[str]], out_dir: Path,
                      meta: DatasetMeta) -> list[describe.FileInfo]:
-    """The tables from their rows (`rows_of(table name)`: the rows, sorted), streamed to the
-    files, with their metadata; return the files' descriptions."""
+    """The tables from their rows (`lines_of(table name)`: the rows in order, each as its
+    `csv_line`), streamed to the files, with their metadata; return the files'
+    descriptions."""
     (out_dir / TABLES_DIR).mkdir(parents=True, exist_ok=True)
     for table in TABLES:
-        _write_csv(out_dir / table.path, table, rows_of(table.name))
+        _write_csv(out_dir / table.path, table, lines_of(table.name))
     infos = [_info(out_dir, table.path) for table in TABLES]
     files = {info.path: (info.size, info.sha256) for info in infos}
     (out_dir / CSVW_METADATA).write_bytes(_json_bytes(_csvw_metadata(meta)))
