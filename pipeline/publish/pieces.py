@@ -21,9 +21,9 @@ The dumps are deterministic: pieces come in shard order and each is sorted.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import heapq
 import io
-import shutil
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -116,9 +116,10 @@ def write_piece(folder: Path, name: str, triples: Sequence[ox.Triple],
 
 def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple],
                    description_quads: Sequence[ox.Quad], pieces: Iterable[PieceInfo],
-                   prefixes: dict) -> list[Path]:
+                   prefixes: dict) -> dict[Path, tuple[int, str]]:
     """healthcoop.{nt,ttl,jsonld,nq,trig} and .gz in `out_dir`: header, the description,
-    then every piece in the order given."""
+    then every piece in the order given. Returns each written file's size and sha256,
+    worked out from the bytes as they are written (a dump is not read back to hash it)."""
     pieces = [p for p in pieces if not p.empty]
     body = piece_texts(description, description_quads, prefixes, first=True)
     header = _prefix_lines(turtle_prefixes(prefixes).items())
@@ -130,20 +131,38 @@ def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple],
                   + body["jsonld"],
     }
     tails = {"jsonld": b"\n  ]\n}\n"}
-    written = []
+    written: dict[Path, tuple[int, str]] = {}
     for fmt in FORMATS:
         path = out_dir / DUMP_NAMES[fmt]
         for gz in (False, True):
             target = path.with_name(path.name + ".gz") if gz else path
-            with target.open("wb") as out:
-                out.write(gzip_member(heads[fmt]) if gz else heads[fmt])
-                for piece in pieces:
-                    with piece.path(fmt, gz).open("rb") as part:
-                        shutil.copyfileobj(part, out, 1 << 20)
-                if fmt in tails:
-                    out.write(gzip_member(tails[fmt]) if gz else tails[fmt])
-            written.append(target)
+            parts = [gzip_member(heads[fmt]) if gz else heads[fmt]]
+            tail = (gzip_member(tails[fmt]) if gz else tails[fmt]) if fmt in tails else b""
+            written[target] = _concatenate(target, parts, [p.path(fmt, gz) for p in pieces],
+                                           tail)
     return written
+
+
+def _concatenate(target: Path, head: list[bytes], files: list[Path], tail: bytes
+                 ) -> tuple[int, str]:
+    """Write `head`, the files' bytes and `tail` into `target`; its size and sha256."""
+    digest, size = hashlib.sha256(), 0
+    with target.open("wb") as out:
+        for data in _chunks(head, files, tail):
+            out.write(data)
+            digest.update(data)
+            size += len(data)
+    return size, digest.hexdigest()
+
+
+def _chunks(head: list[bytes], files: list[Path], tail: bytes) -> Iterator[bytes]:
+    yield from head
+    for path in files:
+        with path.open("rb") as part:
+            while chunk := part.read(1 << 20):
+                yield chunk
+    if tail:
+        yield tail
 
 
 def _prefix_lines(prefixes: Iterable[tuple[str, str]]) -> bytes:

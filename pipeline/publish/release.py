@@ -414,31 +414,35 @@ def publish_release(project, outputs: list, out_dir: Path,
     timings["dumps"] = time.perf_counter() - started
     # 4. void.ttl: the complete description
     started = time.perf_counter()
-    info.files = static + [_dump_info(out_dir, e.file_name, e, gz, measure=True)
+    info.files = static + [_dump_info(out_dir, e.file_name, e, gz, measured=dumps)
                            for e in EXPORTERS for gz in (False, True)]
     void_path = out_dir / "void.ttl"
     _write_turtle(canonical_triples(describe.describe(info)), [], void_path)
-    written = [out_dir / f.path for f in static] + dumps + [void_path]
+    written = [out_dir / f.path for f in static] + list(dumps) + [void_path]
     # 5. CHANGES against the previous release
     if previous is not None:
         from pipeline.consume.diff import write_changes
 
         written.append(write_changes(previous, out_dir, out_dir / "CHANGES"))
     # 6. SHA256SUMS
-    written.append(write_checksums(out_dir))
+    # (every file described so far was hashed when it was written or described)
+    written.append(write_checksums(out_dir, {f.path: f.sha256 for f in info.files if f.sha256}))
     timings["description and checksums"] = time.perf_counter() - started
     return written
 
 
 def _dump_info(out_dir: Path, name: str, exporter: Exporter, gz: bool,
-               measure: bool = False) -> describe.FileInfo:
+               measured: dict[Path, tuple[int, str]] | None = None) -> describe.FileInfo:
+    """A dump's entry in the description: without size and checksum, or with those
+    `assemble_dumps` measured."""
     rel = name + (".gz" if gz else "")
     kind = "quads, one named graph per source" if exporter.quads else "default graph"
     text = (f"The data and its description ({kind})"
             + (", gzip-compressed." if gz else "."))
     kwargs = dict(format=exporter.format_iri, compressed=gz, data_dump=True, description=text)
-    if measure:
-        return describe.FileInfo.of(out_dir / rel, rel, exporter.media_type, **kwargs)
+    if measured is not None:
+        size, sha256 = measured[out_dir / rel]
+        return describe.FileInfo(rel, exporter.media_type, size, sha256, **kwargs)
     return describe.FileInfo(rel, exporter.media_type, None, None, **kwargs)
 
 
@@ -541,15 +545,17 @@ def _query_comment(path: Path) -> str:
     return " ".join(x for x in lines if x) or f"Example query {path.name}."
 
 
-def write_checksums(out_dir: Path) -> Path:
+def write_checksums(out_dir: Path, known: dict[str, str] | None = None) -> Path:
     """SHA256SUMS: `<hex>  <path>` for every file of the release but itself, sorted by path
-    (check with `sha256sum -c SHA256SUMS` inside the release directory)."""
+    (check with `sha256sum -c SHA256SUMS` inside the release directory). `known`: the
+    sha256 of files (by relative path) hashed as they were written; the others are read."""
+    known = known or {}
     target = out_dir / "SHA256SUMS"
     lines = []
     for path in sorted(p for p in out_dir.rglob("*")
                        # (nor a copy of a SHA256SUMS, such as the site's download of it)
                        if p.is_file() and p.name not in (target.name, MARKER)):
         rel = path.relative_to(out_dir).as_posix()
-        lines.append(f"{sha256_file(path)}  {rel}\n")
+        lines.append(f"{known.get(rel) or sha256_file(path)}  {rel}\n")
     target.write_text("".join(lines), encoding="utf-8", newline="\n")
     return target
