@@ -229,3 +229,40 @@ def test_a_shard_another_build_just_stored_is_reused(corpus, clean_release, tmp_
     out = build_release(project, tmp_path / "b", register=False, site=False, executor="serial")
     assert tree_digest(out) == tree_digest(clean_release)
     assert looked and {p: p.stat().st_mtime_ns for p in before} == before  # kept, not rewritten
+
+
+def test_stubs_prepared_on_all_cores_equal_those_prepared_in_one(corpus, monkeypatch):
+    """`ShaclRun.prepare` maps the referenced records in forked workers: the stubs, labels,
+    the records it cannot map and their findings are those of mapping them one by one."""
+    from pipeline.check import shacl
+    from pipeline.check.shacl import ShaclRun, load_shapes
+    from pipeline.errors import IssueList
+
+    project = load_project(corpus)
+    shapes = load_shapes(corpus, IssueList())
+    real = shacl.map_record
+    referenced = sorted({t for r in project.records.records.values()
+                         for _f, _i, t in r.references()} & set(project.records.records))
+    broken = {referenced[3], referenced[40]}  # referenced: mapped in prepare
+
+    def failing(record, ctx):
+        if record.id in broken:
+            raise ValueError(f"cannot map {record.id}")
+        return real(record, ctx)
+
+    monkeypatch.setattr(shacl, "map_record", failing)
+    monkeypatch.setattr(shacl, "STUB_CHUNK", 7)
+    prepared = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("HEALTHCOOP_JOBS", jobs)
+        run = ShaclRun(project, shapes, IssueList()).prepare()
+        # (the ontology's stubs come in rdflib's graph order, which varies: compared as sets)
+        prepared[jobs] = ({node: set(stub) for node, stub in run.stubs.items()},
+                          dict(run.labels), set(run._bad),
+                          [(i.file, i.line, i.field, i.message) for i in run.issues.items])
+    assert prepared["1"] == prepared["2"]
+    stubs, labels, bad, issues = prepared["2"]
+    assert len(stubs) > 50 and len(labels) > 50
+    assert bad == broken
+    assert sorted(i[3] for i in issues if "cannot map" in i[3]) == sorted(
+        f"The record cannot be turned into RDF: cannot map {rid}" for rid in broken)
