@@ -289,6 +289,6 @@ def test_rows_files_merge_into_the_csv_of_all_rows_sorted(tmp_path_factory, runs
     original = pieces.MERGE_FAN_IN
     pieces.MERGE_FAN_IN = fan_in
     try:
-        assert "".join(pieces.merged_rows(paths)) == expected.getvalue()
+        assert b"".join(pieces.merged_rows(paths)).decode("utf-8") == expected.getvalue()
     finally:
         pieces.MERGE_FAN_IN = original

@@ -136,14 +136,14 @@ def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple],
         path = out_dir / DUMP_NAMES[fmt]
         for gz in (False, True):
             target = path.with_name(path.name + ".gz") if gz else path
-            parts = [gzip_member(heads[fmt]) if gz else heads[fmt]]
+            head = gzip_member(heads[fmt]) if gz else heads[fmt]
             tail = (gzip_member(tails[fmt]) if gz else tails[fmt]) if fmt in tails else b""
-            written[target] = _concatenate(target, parts, [p.path(fmt, gz) for p in pieces],
+            written[target] = _concatenate(target, head, [p.path(fmt, gz) for p in pieces],
                                            tail)
     return written
 
 
-def _concatenate(target: Path, head: list[bytes], files: list[Path], tail: bytes
+def _concatenate(target: Path, head: bytes, files: list[Path], tail: bytes
                  ) -> tuple[int, str]:
     """Write `head`, the files' bytes and `tail` into `target`; its size and sha256."""
     digest, size = hashlib.sha256(), 0
@@ -155,8 +155,8 @@ def _concatenate(target: Path, head: list[bytes], files: list[Path], tail: bytes
     return size, digest.hexdigest()
 
 
-def _chunks(head: list[bytes], files: list[Path], tail: bytes) -> Iterator[bytes]:
-    yield from head
+def _chunks(head: bytes, files: list[Path], tail: bytes) -> Iterator[bytes]:
+    yield head
     for path in files:
         with path.open("rb") as part:
             while chunk := part.read(1 << 20):
@@ -187,7 +187,7 @@ def write_rows(path: Path, rows: Iterable[list[str]]) -> None:
     """One table's sorted rows of one shard, each as its sort key and its CSV line."""
     with path.open("wb") as out:
         for row in rows:
-            _write_entry(out, row_key(row), csv_line(row).encode("utf-8"))
+            _write_entry(out, row_key(row), csv_line(row))
 
 
 def _write_entry(out, key: bytes, line: bytes) -> None:
@@ -196,12 +196,12 @@ def _write_entry(out, key: bytes, line: bytes) -> None:
     out.write(line)
 
 
-def merged_rows(paths: list[Path]) -> Iterator[str]:
+def merged_rows(paths: list[Path]) -> Iterator[bytes]:
     """The CSV lines of several `write_rows` files, merged in the order of their rows
     (compared by key, never decoded); with more files than MERGE_FAN_IN, merged in rounds
     through temporary files."""
     for _key, line in _merged(paths):
-        yield line.decode("utf-8")
+        yield line
 
 
 def _merged(paths: list[Path]) -> Iterator[tuple[bytes, bytes]]:

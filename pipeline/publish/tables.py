@@ -479,16 +479,16 @@ _LINE = _Line()
 _WRITER = csv.writer(_LINE, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
-def csv_line(row: list[str]) -> str:
-    """One row as the tables write it: RFC 4180 quoting where needed, CRLF at the end (a
-    quoted value may hold line breaks). The shards encode their rows with it, so the merge
-    copies lines without decoding them."""
+def csv_line(row: list[str]) -> bytes:
+    """One row as the tables write it, in UTF-8: RFC 4180 quoting where needed, CRLF at the
+    end (a quoted value may hold line breaks). The shards encode their rows with it, so the
+    merge copies lines without decoding them."""
     _WRITER.writerow(row)
-    return _LINE.text
+    return _LINE.text.encode("utf-8")
 
 
-def _write_csv(path: Path, table: Table, lines: Iterable[str]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as out:
+def _write_csv(path: Path, table: Table, lines: Iterable[bytes]) -> None:
+    with path.open("wb") as out:
         out.write(csv_line([c.name for c in table.columns]))
         out.writelines(lines)
 
@@ -573,7 +573,7 @@ def write_tables(triples: Iterable[ox.Triple], out_dir: Path, meta: DatasetMeta
     return write_table_rows(lambda name: map(csv_line, rows[name]), out_dir, meta)
 
 
-def write_table_rows(lines_of: Callable[[str], Iterable[str]], out_dir: Path,
+def write_table_rows(lines_of: Callable[[str], Iterable[bytes]], out_dir: Path,
                      meta: DatasetMeta) -> list[describe.FileInfo]:
     """The tables from their rows (`lines_of(table name)`: the rows in order, each as its
     `csv_line`), streamed to the files, with their metadata; return the files'

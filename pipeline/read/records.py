@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import IssueList
+from pipeline.read import record_cache
 from pipeline.read.yamlfile import (
     YamlDocument,
     dotted,
@@ -465,7 +466,6 @@ def load_records(root: Path, issues: IssueList | None = None,
     pipeline/parallel.py). Problems go into `issues`. With `cache` (a folder), a file whose
     bytes did not change since a previous load is not parsed again (read/record_cache.py)."""
     from pipeline.parallel import fork_map
-    from pipeline.read import record_cache
 
     issues = issues if issues is not None else IssueList()
     result = RecordSet()
@@ -495,7 +495,6 @@ def _load_file(state: tuple[Path, Path | None], path: Path
                ) -> tuple[str | None, RecordSet, list, str | None]:
     """One file's records (the YAML file's relative path, or None when it cannot be read),
     and the key of its cache entry (None without a cache, or when it cannot be read)."""
-    from pipeline.read import record_cache
 
     root, cache = state
     issues = IssueList()

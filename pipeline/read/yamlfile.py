@@ -71,14 +71,17 @@ class YamlDocument:
     def compact(self, depth: int, key: str) -> None:
         """Keep only the positions of paths at most `depth` long and of their field `key`
         (a record's `id`, which the URI register names; see the class docstring)."""
-        self.positions = {path: at for path, at in self.positions.items()
-                          if len(path) <= depth or len(path) == depth + 1 and path[-1] == key}
-        self.kept_depth = depth
-        self.kept_key = key
+        self.kept_depth, self.kept_key = depth, key
+        self.positions = {path: at for path, at in self.positions.items() if self._kept(path)}
+
+    def _kept(self, path: tuple) -> bool:
+        """Whether a compacted document still has the position of `path` in memory."""
+        depth = self.kept_depth
+        return depth is None or len(path) <= depth or (len(path) == depth + 1
+                                                       and path[-1] == self.kept_key)
 
     def _positions_for(self, path: tuple) -> dict[tuple, tuple[int, int]]:
-        if self.kept_depth is not None and len(path) > self.kept_depth and not (
-                len(path) == self.kept_depth + 1 and path[-1] == self.kept_key):
+        if not self._kept(path):
             depth, self.kept_depth = self.kept_depth, None  # one attempt, whatever it gives
             again = (load_yaml(self.file, self.root, IssueList())
                      if self.file is not None and self.root is not None else None)
