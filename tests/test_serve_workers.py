@@ -183,3 +183,41 @@ def test_workers_must_be_a_small_positive_number(release):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "--workers" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+FORK_WINDOW = """
+import os, socketserver, sys, time
+from pipeline.errors import EnvironmentProblem
+from pipeline.serve.workers import run_workers
+
+def inside_fork():  # runs in the new worker before os.fork() returns there
+    os.write(1, b"%d\\n" % os.getpid())
+    time.sleep(1.0)
+
+os.register_at_fork(after_in_child=inside_fork)
+server = socketserver.TCPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler)
+try:
+    run_workers(server, 1)
+except EnvironmentProblem:
+    sys.exit(3)
+"""
+
+
+def test_a_signal_during_the_fork_ends_the_new_worker_quietly():
+    """SIGTERM that reaches a worker while it is still being forked (held there for a
+    second by an after-fork hook): the worker must not run the parent's handler, where
+    Python can only print the exception and the worker would live on, but end as SIGTERM
+    ends it once it is a worker. The parent sees a worker that died at its start (exit 3
+    here) and nothing prints a traceback."""
+    proc = subprocess.Popen([sys.executable, "-c", FORK_WINDOW], cwd=ROOT,
+                            start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        worker = int(proc.stdout.readline())
+        os.kill(worker, signal.SIGTERM)
+        assert gone([worker], within=5), "the worker outlived SIGTERM during its fork"
+        _, err = proc.communicate(timeout=15)
+        assert b"Traceback" not in err, err.decode(errors="replace")
+        assert proc.returncode == 3
+    finally:
+        leave_nothing(proc)

@@ -46,8 +46,7 @@ def run_workers(server, workers: int) -> None:
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         for _ in range(workers):
-            pid = _fork(server, parent)
-            started[pid] = time.monotonic()
+            _fork(server, parent, started)
         while True:
             pid, status = os.wait()
             born = started.pop(pid, None)
@@ -57,8 +56,7 @@ def run_workers(server, workers: int) -> None:
                 raise EnvironmentProblem(
                     f"a serve worker exited right after starting ({_how(status)})",
                     fix="Run `healthcoop serve` without --workers to see the problem.")
-            pid = _fork(server, parent)
-            started[pid] = time.monotonic()
+            _fork(server, parent, started)
     except _Terminated:
         _stop(started)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -69,15 +67,29 @@ def run_workers(server, workers: int) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _fork(server, parent: int) -> int:
-    pid = os.fork()
+def _fork(server, parent: int, started: dict[int, float]) -> None:
+    """Fork one worker and record it in `started`. SIGINT and SIGTERM stay blocked from
+    before the fork until the worker has its own dispositions and the parent has recorded
+    it: a signal arriving in between would otherwise run the parent's handler inside the
+    new worker (in its after-fork hooks, where Python can only print the exception) or
+    leave a worker the parent does not know about."""
+    stopping = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)
+        raise
     if pid:
-        return pid
+        started[pid] = time.monotonic()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)  # a pending signal runs here
+        return
     # the worker: never returns into the parent's code (no click, no atexit handlers)
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)  # a pending SIGTERM ends us
 
         def orphaned() -> None:
             if os.getppid() != parent:
