@@ -7,8 +7,8 @@ Out: `score_batch(service, queries)`: per query its candidates, best first, as t
      Reconciliation API 0.2 result objects (id, name, description, score, features, match,
      type).
 
-Scores are rapidfuzz WRatio similarities (0-100) of the query against every label and
-alternative label of an entity, both processed by `rapidfuzz.utils.default_process` (case
+Scores are rapidfuzz WRatio similarities (0-100) of the query against the labels and
+alternative labels of an entity, both processed by `rapidfuzz.utils.default_process` (case
 folding, punctuation removed); an entity scores as its best name (the label before an
 alias when they tie). Names below CANDIDATE_CUTOFF are no candidates. `type` and
 `properties` constraints narrow the candidates; they never change a score. Candidates are
@@ -16,13 +16,27 @@ ranked by score (rounded to 2 decimals), then by whole-string similarity (`fuzz.
 then by id; `match: true` only for a first candidate with score >= MATCH_SCORE, ratio >=
 MATCH_RATIO and a ratio MATCH_GAP ahead of every other candidate's.
 
+Blocking: WRatio (its partial alignments above all) costs microseconds a pair, so scoring
+every name for every query grows with the release. A query is scored only against the
+names of the entities it could match: those with a name token within TOKEN_MATCH
+(`fuzz.ratio`) of one of its tokens (an inverted index over the name tokens), and those
+with a name within WHOLE_GUARD of the whole query (`fuzz.ratio` over every name:
+bit-parallel, tens of nanoseconds a pair). Every name of a kept entity is scored, so a
+kept candidate has exactly the score, best name and ratio that scoring every name gives.
+What blocking can drop is bounded: an entity that shares no near token and whose every
+name is under WHOLE_GUARD scores under 95 (WRatio's partial alignments are scaled by at
+most 0.9, and its token-set and token-sort parts reach 95 only for names that share a
+token) and has a ratio under 80, so it can be neither a `match: true` nor the rival that
+prevents one, nor the first candidate of a query whose best score is 95 or more: match
+flags, and every near-exact first candidate, are those of scoring every name.
+
 Cost: everything that depends only on the release is made once, when the Service is built:
-the processed names and who owns each, each entity's type set, the processed names of
-countries (for `country` constraints), and the parts of a result object that do not depend
-on the query (description, type list). A batch is then one `rapidfuzz.process.cdist` matrix
-(queries x names, C++, without the GIL) per type constraint in it, a typed query scored only
-against the names of its types; Python works only on the few names above the cutoff (about
-20 of ~190 for an untyped query) and writes a result only for the first `limit` of them.
+the processed names and who owns each, the token index, each entity's type set, the
+processed names of countries (for `country` constraints), and the parts of a result object
+that do not depend on the query (description, type list). A batch is then one ratio matrix
+of its query tokens against the token vocabulary, one of its texts against the names, and
+one WRatio row per query text over its kept names (C++, without the GIL); Python works
+only on the few names above the cutoff and writes a result only for the first `limit`.
 """
 
 from __future__ import annotations
@@ -39,6 +53,9 @@ MATCH_SCORE = 95        # match: true needs a top score this high,
 MATCH_GAP = 10          # a whole-string similarity this far ahead of every other's,
 MATCH_RATIO = 90        # and a whole-string similarity this high (not a substring hit)
 CANDIDATE_CUTOFF = 65   # below this name similarity nothing is a candidate
+TOKEN_MATCH = 75        # a name token this near (fuzz.ratio) to a query token keeps its entity
+WHOLE_GUARD = 60        # so does a name this near (fuzz.ratio) to the whole query; <= 80,
+                        # or blocking could drop the rival that prevents a match: true
 
 
 @dataclass
@@ -64,14 +81,28 @@ class Service:
     forms: dict[str, set[str]] = field(default_factory=dict)  # entity -> processed names
     descriptions: dict[str, str] = field(default_factory=dict)  # entity -> description
     type_refs: dict[str, list[dict]] = field(default_factory=dict)  # entity -> `type` list
+    name_entity: numpy.ndarray = None  # name index -> entity ordinal (order of `entities`)
+    vocabulary: list[str] = field(default_factory=list)  # name tokens, sorted
+    postings: list[numpy.ndarray] = field(default_factory=list)  # token -> entity ordinals
+    type_masks: dict[frozenset[str], numpy.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for ent in self.entities.values():
+        owner_of: list[int] = []
+        tokens: dict[str, set[int]] = {}
+        for ordinal, ent in enumerate(self.entities.values()):
             self.type_sets[ent.ident] = set(ent.types)
             for text, alias in [(ent.name, False)] + [(a, True) for a in ent.alt]:
-                self.names.append(utils.default_process(text))
+                processed = utils.default_process(text)
+                self.names.append(processed)
                 self.owners.append((ent.ident, alias))
+                owner_of.append(ordinal)
+                for token in processed.split():
+                    tokens.setdefault(token, set()).add(ordinal)
             self.forms[ent.ident] = {utils.default_process(n) for n in [ent.name, *ent.alt]}
+        self.name_entity = numpy.array(owner_of, dtype=numpy.intp)
+        self.vocabulary = sorted(tokens)
+        self.postings = [numpy.array(sorted(tokens[t]), dtype=numpy.intp)
+                         for t in self.vocabulary]
         for ent in self.entities.values():
             self.descriptions[ent.ident] = describe(ent, self)
             self.type_refs[ent.ident] = [{"id": t, "name": self.type_names[t]}
@@ -108,26 +139,64 @@ def score_batch(service: Service, queries: list[Query]) -> list[list[dict]]:
 
 def _scores(service: Service, texts: list[str],
             types: frozenset[str]) -> list[list[tuple[int, float]]]:
-    """Per text, the (name index, WRatio score) of every name, of an entity of one of
-    `types` (any entity when empty), scoring CANDIDATE_CUTOFF or more, in index order.
-    cdist sets the scores under the cutoff to 0; float64, so that the scores are the very
-    numbers `fuzz.WRatio` gives one pair at a time."""
-    if types:
-        indices = [i for i, (ident, _) in enumerate(service.owners)
-                   if types & service.type_sets[ident]]
-    else:
-        indices = list(range(len(service.names)))
-    if not texts or not indices:
+    """Per text, the (name index, WRatio score) of every name of an entity it keeps (see
+    `_kept`), of one of `types` (any entity when empty), scoring CANDIDATE_CUTOFF or more,
+    in index order. cdist sets the scores under the cutoff to 0; float64, so that the
+    scores are the very numbers `fuzz.WRatio` gives one pair at a time."""
+    if not texts or not service.names:
         return [[] for _ in texts]
-    names = service.names if not types else [service.names[i] for i in indices]
-    matrix = process.cdist(texts, names, scorer=fuzz.WRatio, processor=None,
-                           score_cutoff=CANDIDATE_CUTOFF, dtype=numpy.float64, workers=1)
+    allowed = _type_mask(service, types)
     out = []
-    for row in matrix:
+    for text, kept in zip(texts, _kept(service, texts), strict=True):
+        indices = numpy.flatnonzero(kept & allowed if allowed is not None else kept)
+        if not len(indices):
+            out.append([])
+            continue
+        names = [service.names[i] for i in indices.tolist()]
+        row = process.cdist([text], names, scorer=fuzz.WRatio, processor=None,
+                            score_cutoff=CANDIDATE_CUTOFF, dtype=numpy.float64, workers=1)[0]
         found = numpy.flatnonzero(row)
-        out.append([(indices[j], score) for j, score in
-                    zip(found.tolist(), row[found].tolist(), strict=True)])
+        out.append(list(zip(indices[found].tolist(), row[found].tolist(), strict=True)))
     return out
+
+
+def _kept(service: Service, texts: list[str]) -> list[numpy.ndarray]:
+    """Per text, a boolean mask over the names: every name of each entity that has a name
+    token within TOKEN_MATCH of one of the text's tokens, or a name within WHOLE_GUARD of
+    the whole text (the module docstring says what this can and cannot drop)."""
+    tokens = sorted({t for text in texts for t in text.split()})
+    near_entities: dict[str, numpy.ndarray] = {}
+    if tokens and service.vocabulary:
+        near = process.cdist(tokens, service.vocabulary, scorer=fuzz.ratio, processor=None,
+                             score_cutoff=TOKEN_MATCH, workers=1)
+        postings = service.postings
+        for token, row in zip(tokens, near, strict=True):
+            found = numpy.flatnonzero(row).tolist()
+            if found:
+                near_entities[token] = numpy.concatenate([postings[j] for j in found])
+    whole = process.cdist(texts, service.names, scorer=fuzz.ratio, processor=None,
+                          score_cutoff=WHOLE_GUARD, workers=1)
+    masks = []
+    for text, row in zip(texts, whole, strict=True):
+        parts = [near_entities[t] for t in text.split() if t in near_entities]
+        parts.append(service.name_entity[numpy.flatnonzero(row)])
+        entities = numpy.zeros(len(service.entities), dtype=bool)
+        entities[numpy.concatenate(parts)] = True
+        masks.append(entities[service.name_entity])
+    return masks
+
+
+def _type_mask(service: Service, types: frozenset[str]) -> numpy.ndarray | None:
+    """A boolean mask over the names of entities of one of `types` (None: no constraint);
+    made once per type constraint."""
+    if not types:
+        return None
+    mask = service.type_masks.get(types)
+    if mask is None:
+        mask = numpy.array([bool(types & service.type_sets[ident])
+                            for ident, _ in service.owners], dtype=bool)
+        service.type_masks[types] = mask
+    return mask
 
 
 def candidates(service: Service, q: Query, hits: list[tuple[int, float]] | None) -> list[dict]:
