@@ -111,3 +111,31 @@ def test_string_sort_key_is_the_json_dumps_key(text):
     assert _sort_key(text) == json.dumps(text, sort_keys=True, ensure_ascii=False)
     assert _sort_key({"@value": text}) == json.dumps({"@value": text}, sort_keys=True,
                                                      ensure_ascii=False)
+
+
+NODE_VALUES = st.recursive(
+    st.text() | st.booleans() | st.none() | st.integers(-2**63, 2**63 - 1),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(value=NODE_VALUES)
+def test_indented_output_is_what_the_standard_library_writes(value):
+    """`_dump` writes with orjson for speed; its text is byte for byte the standard
+    library's `json.dumps(indent=2, ensure_ascii=False)` (then `</` escaped and indented),
+    control characters, U+2028 and astral characters included; and the inline context too.
+    A lone surrogate, which orjson refuses, still comes out as the standard library
+    writes it."""
+    want = json.dumps(value, ensure_ascii=False, indent=2).replace("</", "<\\/")
+    assert jsonld._dump(value, 0) == want
+    assert jsonld._dump(value, 4) == want.replace("\n", "\n    ")
+
+
+def test_the_context_and_a_lone_surrogate_are_written_as_the_standard_library_does():
+    ctx = jsonld.context()
+    assert jsonld.dump_context() == json.dumps(ctx, ensure_ascii=False, indent=2).replace(
+        "\n", "\n  ")
+    odd = {"@id": "x", "label": "a\ud800</b>\u2028\U0001f600\x01"}
+    assert jsonld._dump(odd, 0) == json.dumps(odd, ensure_ascii=False,
+                                              indent=2).replace("</", "<\\/")

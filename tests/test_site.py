@@ -225,6 +225,34 @@ def test_an_id_cannot_write_outside_the_site(tmp_path):
         "evil.html", "evil.jsonld", "evil.nq", "evil.nt", "evil.ttl"]
 
 
+def test_the_site_writer_follows_no_link_out_of_the_site(tmp_path):
+    """The site's file writer (pipeline/site/__init__.py): a folder of site/ that is a
+    symbolic link to elsewhere, a file that is one, and `..` are refused with an
+    EnvironmentProblem, and nothing outside site/ is created or changed; an ordinary file
+    is written, also into a folder checked before."""
+    from pipeline.errors import EnvironmentProblem
+    from pipeline.site import _SiteWriter
+
+    site, outside = tmp_path / "site", tmp_path / "outside"
+    site.mkdir()
+    outside.mkdir()
+    (outside / "victim.txt").write_bytes(b"keep")
+    (site / "doc").mkdir()
+    (site / "pictures").symlink_to(outside)
+    (site / "doc" / "x.html").symlink_to(outside / "victim.txt")
+    write = _SiteWriter(site)
+    write("doc/a.html", b"a")
+    write("doc/b.html", b"b")  # the folder is checked once, the file still written
+    for rel in ("pictures/network.svg", "pictures/sub/deeper.svg", "doc/x.html", "doc/..",
+                "../outside/new.txt"):
+        with pytest.raises(EnvironmentProblem):
+            write(rel, b"evil")
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"]
+    assert (outside / "victim.txt").read_bytes() == b"keep"
+    assert (site / "doc" / "a.html").read_bytes() == b"a"
+    assert (site / "doc" / "b.html").read_bytes() == b"b"
+
+
 def test_long_lists_are_paginated(mini_release, tmp_path):
     """With two items per page an index is cut into numbered pages that link each other,
     and together list every item once."""

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from functools import cache
 from json.encoder import encode_basestring
 from typing import IO
 
+import orjson
 import pyoxigraph as ox
 
 from pipeline.rdf.vocab import PREFIXES
@@ -207,9 +209,8 @@ def nodes(triples: Iterable[ox.Triple]) -> Iterator[dict]:
 
 def write(triples: Iterable[ox.Triple], out: IO[str], context_ref: dict | None = None) -> None:
     """Write the document. Nodes are streamed: memory holds one node at a time."""
-    ctx = context_ref if context_ref is not None else context()
     out.write('{\n  "@context": ')
-    out.write(_dump(ctx, 2))
+    out.write(_dump(context_ref, 2) if context_ref is not None else dump_context())
     out.write(',\n  "@graph": [')
     first = True
     for node in nodes(triples):
@@ -230,13 +231,21 @@ def dump_node_line(node: dict) -> str:
     return json.dumps(node, ensure_ascii=False, separators=(", ", ": ")).replace("</", "<\\/")
 
 
+@cache
 def dump_context() -> str:
-    """The inline context as `write` writes it."""
+    """The inline context as `write` writes it (the same text every time: made once)."""
     return _dump(context(), 2)
 
 
 def _dump(value, indent: int) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+    # orjson's two-space indentation is byte for byte json.dumps(indent=2,
+    # ensure_ascii=False) on what nodes hold (strings, lists, dicts; a test holds it to
+    # that), at C speed: the standard library indents in pure Python. A lone surrogate,
+    # which orjson refuses, goes the standard library's way.
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONEncodeError:
+        text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
     # escape "</" so the document can be embedded in an HTML <script> block unchanged
     text = text.replace("</", "<\\/")
     return text.replace("\n", "\n" + " " * indent)

@@ -48,33 +48,34 @@ def write_site(release: Path, root: Path, *, page_size: int = PAGE_SIZE) -> Path
     pages = Pages(data, release, Path(root), page_size=page_size)
     doc = site / "doc"
     doc.mkdir(parents=True, exist_ok=True)
+    write_file = _SiteWriter(site)
     written: list[str] = []
     for ident in sorted(data.quads):
         if not ID_PATTERN.fullmatch(ident):  # model.entity_id already refuses these
             continue
         for ext, body in entity_documents(ident, data).items():
-            _write(site, f"doc/{ident}.{ext}", body)
+            write_file(f"doc/{ident}.{ext}", body)
         picture = pages.neighbourhood(ident)
         if picture:
-            _write(site, f"doc/{ident}.svg", standalone(picture))
-        _write(site, f"doc/{ident}.html", pages.entity(ident, picture).encode("utf-8"))
+            write_file(f"doc/{ident}.svg", standalone(picture))
+        write_file(f"doc/{ident}.html", pages.entity(ident, picture).encode("utf-8"))
         written.append(ident)
     for rel, text in pages.kind_pages():
-        _write(site, rel, text.encode("utf-8"))
+        write_file(rel, text.encode("utf-8"))
     for rel, text in pages.topic_pages():
-        _write(site, rel, text.encode("utf-8"))
+        write_file(rel, text.encode("utf-8"))
     topics = {iri: t.ident for iri, t in pages.vocab.topics.items()}
     vocabulary = vocabulary_documents(release, topics)
     for rel, body in sorted(vocabulary.items()):
-        _write(site, rel, body)
-    _write(site, "ontology/index.html", pages.ontology_page().encode("utf-8"))
-    _write(site, "pictures.html", pages.pictures_page().encode("utf-8"))
+        write_file(rel, body)
+    write_file("ontology/index.html", pages.ontology_page().encode("utf-8"))
+    write_file("pictures.html", pages.pictures_page().encode("utf-8"))
     for rel, body in sorted(pages.picture_files().items()):
-        _write(site, rel, body)
-    _write(site, "index.html", pages.dataset(_downloads(release, site)).encode("utf-8"))
-    _write(site, "404.html", pages.not_found().encode("utf-8"))
-    _write(site, "style.css", pages.stylesheet().encode("utf-8"))
-    _write(site, "favicon.ico", favicon())
+        write_file(rel, body)
+    write_file("index.html", pages.dataset(_downloads(release, site)).encode("utf-8"))
+    write_file("404.html", pages.not_found().encode("utf-8"))
+    write_file("style.css", pages.stylesheet().encode("utf-8"))
+    write_file("favicon.ico", favicon())
     gone = {i: r for i, r in sorted(data.deprecated.items()) if i not in data.replaced_by}
     moved = dict(sorted(data.replaced_by.items()))
     ontology = "ontology/healthcoop.ttl" in vocabulary
@@ -82,10 +83,10 @@ def write_site(release: Path, root: Path, *, page_size: int = PAGE_SIZE) -> Path
     negotiated = sorted(t for t in [*topics.values(), "scheme"] if f"topic/{t}.ttl" in vocabulary)
     status = {"entities": written, "gone": gone, "moved": moved, "ontology": ontology,
               "topics": negotiated}
-    _write(site, "status.json",
+    write_file("status.json",
            (json.dumps(status, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
-    _write(site, ".htaccess", apache_rules(gone, moved, ontology).encode("utf-8"))
-    _write(site, "nginx.conf", nginx_rules(gone, moved, ontology=ontology).encode("utf-8"))
+    write_file(".htaccess", apache_rules(gone, moved, ontology).encode("utf-8"))
+    write_file("nginx.conf", nginx_rules(gone, moved, ontology=ontology).encode("utf-8"))
     return site
 
 
@@ -103,13 +104,39 @@ def favicon() -> bytes:
             + struct.pack("<BBBBHHII", size, size, 0, 0, 1, 32, len(bitmap), 22) + bitmap)
 
 
-def _write(site: Path, rel: str, body: bytes) -> None:
-    path = site / rel
-    # defence in depth: ids are checked against the id pattern; nothing leaves site/
-    if not path.resolve().is_relative_to(site.resolve()):
-        raise EnvironmentProblem(f"refusing to write {rel!r} outside {site}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(body)
+class _SiteWriter:
+    """Writes files under one site folder. Defence in depth (ids are checked against the
+    id pattern): nothing is written outside site/, neither through `..` nor through a
+    symbolic link, in a folder or as the file. Each folder is resolved and checked once
+    (a site has tens of thousands of files in a handful of folders), before it is made;
+    a file is opened without following a link."""
+
+    def __init__(self, site: Path):
+        self.site = site
+        self.root = site.resolve()
+        self.checked: set[Path] = set()
+
+    def __call__(self, rel: str, body: bytes) -> None:
+        path = self.site / rel
+        parent = path.parent
+        if parent not in self.checked:
+            if not parent.resolve().is_relative_to(self.root):
+                self._refuse(rel)
+            parent.mkdir(parents=True, exist_ok=True)
+            self.checked.add(parent)
+        if path.name in ("", ".", ".."):
+            self._refuse(rel)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+        except OSError as problem:
+            if path.is_symlink():
+                self._refuse(rel, problem)
+            raise
+        with os.fdopen(fd, "wb") as out:
+            out.write(body)
+
+    def _refuse(self, rel: str, cause: Exception | None = None):
+        raise EnvironmentProblem(f"refusing to write {rel!r} outside {self.site}") from cause
 
 
 def _downloads(release: Path, site: Path) -> list[dict]:

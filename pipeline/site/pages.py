@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -225,7 +226,13 @@ class Pages:
             return f"{base}doc/{ident}.html" if ident in self.data.quads else None
 
         items = pictures.dated_items(self.data)
-        return items, pictures.timeline(items, href), pictures.network(self.data, href)
+        return (items, pictures.timeline(items, href),
+                pictures.network(self.data, href, self.network_layout))
+
+    @cached_property
+    def network_layout(self) -> tuple | None:
+        """The network picture's layout, made once for the page and the file."""
+        return pictures.network_layout(self.data)
 
     def picture_files(self) -> dict[str, bytes]:
         """`pictures/timeline.svg` and `pictures/network.svg` (those that have something to
@@ -238,7 +245,7 @@ class Pages:
         items, timeline, network = self.overview_pictures("")
         return self.env.get_template("pictures.html").render(
             base="", meta=self.meta, timeline=timeline, items=items, network=network,
-            pairs=pictures.network_pairs(self.data))
+            pairs=pictures.network_pairs(self.data, self.network_layout))
 
     def _term_value(self, iri: str) -> dict:
         href = self.vocab.href(iri, "../")

@@ -159,7 +159,8 @@ def agreement_network(data: SiteData) -> tuple[dict[str, str], dict[tuple[str, s
             continue
         parties = sorted({entity_id(o.value)[0] for p, o in _own(data, ident)
                           if p == HC + "party" and entity_id(o.value)
-                          and not entity_id(o.value)[1]} & set(data.quads))
+                          and not entity_id(o.value)[1]
+                          and entity_id(o.value)[0] in data.quads})
         for actor in parties:
             actors[actor] = ""
         for i, a in enumerate(parties):
@@ -227,8 +228,13 @@ def pack_components(graph: nx.Graph, width: int) -> tuple[dict[str, tuple], int]
     return pos, int(y + row_height) + 10
 
 
-def network(data: SiteData, href: Callable[[str], str | None]) -> Markup | None:
-    """Who agreed with whom, laid out by networkx's spring layout (fixed seed)."""
+NETWORK_WIDTH = 900
+
+
+def network_layout(data: SiteData) -> tuple | None:
+    """(actors, edges, node positions, height) of the network picture, or None when no
+    agreement has two parties: what `network` draws, worked out once however many pages
+    draw it."""
     actors, edges = agreement_network(data)
     if not edges:
         return None
@@ -236,8 +242,19 @@ def network(data: SiteData, href: Callable[[str], str | None]) -> Markup | None:
     graph.add_nodes_from(sorted(actors))
     for (a, b), agreements in sorted(edges.items()):
         graph.add_edge(a, b, weight=len(agreements))
-    width = 900
-    pos, height = pack_components(graph, width)
+    pos, height = pack_components(graph, NETWORK_WIDTH)
+    return actors, edges, pos, height
+
+
+def network(data: SiteData, href: Callable[[str], str | None],
+            layout: tuple | None = None) -> Markup | None:
+    """Who agreed with whom, laid out by networkx's spring layout (fixed seed); `layout`
+    from `network_layout` (made here when not given)."""
+    layout = layout or network_layout(data)
+    if layout is None:
+        return None
+    actors, edges, pos, height = layout
+    width = NETWORK_WIDTH
     colours = country_colours(actors)
     country_names = {c: (_label(data, c) if c else "no country recorded") for c in colours}
     legend = sorted(colours, key=lambda c: (c == "", country_names[c].casefold()))
@@ -279,9 +296,10 @@ def network(data: SiteData, href: Callable[[str], str | None]) -> Markup | None:
     return Markup("\n".join(out))
 
 
-def network_pairs(data: SiteData) -> list[dict]:
-    """The network's edges in words, for the list under the picture."""
-    _, edges = agreement_network(data)
+def network_pairs(data: SiteData, layout: tuple | None = None) -> list[dict]:
+    """The network's edges in words, for the list under the picture (`layout` from
+    `network_layout`, or worked out here)."""
+    edges = layout[1] if layout else agreement_network(data)[1]
     return [{"a": a, "b": b, "a_label": _label(data, a), "b_label": _label(data, b),
              "agreements": [{"id": g, "label": _label(data, g)} for g in agreements]}
             for (a, b), agreements in sorted(edges.items(), key=lambda e: (
