@@ -99,3 +99,48 @@ def test_every_target_two_records_share_is_marked_with_a_reason(project_root):
 
     shared = [i for i in check_review_file(project_root) if i.code == "shared-target"]
     assert shared == [], [(i.line, i.message) for i in shared]
+
+
+def test_a_build_reads_the_review_file_once(project_root, tmp_path, monkeypatch):
+    """The checks, the link triples, the Wikidata labels and the link set all need the
+    review file read and checked: a build reads it once (it read it seven times and checked
+    it four, 2 s a time at 100k records), and publishes the links all the same."""
+    from pipeline.build import build_release
+    from pipeline.link import review_file, triples
+
+    calls = []
+    real = review_file.read_review
+
+    def counting(root):
+        calls.append(root)
+        return real(root)
+
+    monkeypatch.setattr(triples, "read_review", counting)
+    monkeypatch.setattr(review_file, "read_review", counting)
+    out = build_release(project_root, tmp_path / "out", register=False, site=False,
+                        executor="serial", cache=False)
+    assert len(calls) == 1
+    sssom = (out / "links.sssom.tsv").read_text(encoding="utf-8")
+    assert "skos:exactMatch" in sssom and "owl:sameAs" in (out / "healthcoop.nt").read_text(
+        encoding="utf-8").replace("<http://www.w3.org/2002/07/owl#sameAs>", "owl:sameAs")
+
+
+def test_a_changed_review_file_is_read_again(project_root, tmp_path):
+    """What accepted_links keeps with a RecordSet is given again only while the review file
+    holds the bytes it was read from: an edit (here a new comment line) is read again."""
+    import shutil
+
+    from pipeline.errors import IssueList
+    from pipeline.link import accepted_links
+    from pipeline.read.records import load_records
+
+    root = tmp_path / "project"
+    shutil.copytree(project_root / "data", root / "data")
+    records = load_records(root, IssueList())
+    first = accepted_links(root, records)
+    assert first.entries and accepted_links(root, records) is first
+    links = root / "data" / "links.yaml"
+    links.write_bytes(links.read_bytes() + b"# reviewed again\n")
+    again = accepted_links(root, records)
+    assert again is not first and again.entries == first.entries
+    assert accepted_links(root, load_records(root, IssueList())) is not again

@@ -52,7 +52,6 @@ from pipeline.check.shacl import (  # noqa: F401 - ShaclRun and load_shapes are 
 )
 from pipeline.errors import EnvironmentProblem, InvalidData, Issue, IssueList, Severity
 from pipeline.heap import freeze_loaded, long_lived_heap
-from pipeline.link import check_review_file
 from pipeline.rdf.vocab import DATASET, HCID
 
 REPORT_IRI = URIRef(DATASET + "/validation-report")
@@ -141,7 +140,7 @@ def _check_project(root: Path, *, strict: bool, write: bool, cache: Path | None,
     release are written into `cache` (the build assembles the dumps from them); with
     `record_cache`, parsed record files are kept there (read/record_cache.py)."""
     from pipeline.check.register import check_register
-    from pipeline.link import enrichment_triples, load_entities
+    from pipeline.link import accepted_links, enrichment_triples
     from pipeline.publish.release import TURTLE_PREFIXES
     from pipeline.read.project import load_project
     from pipeline.shards import entity_graphs, plan_shards, project_digest, run_shards
@@ -159,8 +158,8 @@ def _check_project(root: Path, *, strict: bool, write: bool, cache: Path | None,
     check_register(project, issues)
     # "not linked yet" is advice the shapes give at the actor's own record; the review
     # file's copy of it would only repeat it
-    entities = load_entities(root, project.records)
-    issues.extend(i for i in check_review_file(root, entities) if i.code != "unlinked")
+    issues.extend(i for i in accepted_links(root, project.records).issues
+                  if i.code != "unlinked")
     shapes = load_shapes(root, issues)
     timings["read and check"] = time.perf_counter() - started
     report = ValidationReport(root, [], strict, project=project)

@@ -8,7 +8,8 @@ In:  the actor and place records, the review file `data/links.yaml`, the ROR cop
 Out: `data/links.yaml` rewritten with proposals (human decisions kept; an unchanged file is not
      touched), and, for the build: `link_triples` (accepted links, each with its reference),
      `enrichment_triples` (Wikidata labels for a separate named graph, ENRICHMENT_GRAPH),
-     `linkset_files` (the SSSOM link set), `check_review_file` (located issues) and
+     `linkset_files` (the SSSOM link set), `check_review_file` (located issues),
+     `accepted_links` (the file read and checked once per RecordSet) and
      `load_entities` (what the review file may name).
 
 Facts come from sources, not memory: a QID or ROR id enters the review file only from an API
@@ -38,11 +39,12 @@ from .common import load_entities
 from .linkset import linkset_files
 from .review_file import check_review_file
 from .run import LinkOptions, run_link
-from .triples import ENRICHMENT_GRAPH, enrichment_triples, link_triples
+from .triples import ENRICHMENT_GRAPH, accepted_links, enrichment_triples, link_triples
 
 __all__ = [
     "ENRICHMENT_GRAPH",
     "LinkOptions",
+    "accepted_links",
     "check_review_file",
     "enrichment_triples",
     "link_triples",

@@ -195,11 +195,12 @@ def structure_issues(issues: list[Issue]) -> list[Issue]:
 
 # --- checks ---------------------------------------------------------------------------------------
 
-def check_review_file(root: Path, actors: Any = None) -> list[Issue]:
+def check_review_file(root: Path, actors: Any = None,
+                      review: ReviewFile | None = None) -> list[Issue]:
     """Located issues in data/links.yaml (errors block publication; warnings inform).
     `actors`: an `Entities` (or a list of actors) already loaded, to save reading the
-    records again."""
-    review = read_review(root)
+    records again; `review`: the file as `read_review` already read it."""
+    review = review if review is not None else read_review(root)
     if review.issues:
         return list(review.issues)
     if actors is None:

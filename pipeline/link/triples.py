@@ -7,19 +7,24 @@ Out: `link_triples` -> the accepted links as triples on the actor and place IRIs
      `healthcoop link --enrich` stored, as skos:altLabel, plus provenance about
      ENRICHMENT_GRAPH, the named graph the build puts them in. While the review file has
      errors nothing is published: `_accepted` raises InvalidData (the link set,
-     pipeline.link.linkset, reads the file through it too).
+     pipeline.link.linkset, reads the file through it too). `accepted_links`: the file's
+     entries, the entities and the file's located findings, read and checked once per
+     RecordSet (the build asks four times: the checks, the links, the labels, the link set).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
-from pipeline.errors import InvalidData, Severity
+from pipeline.errors import InvalidData, Issue, Severity
 from pipeline.rdf.vocab import HC, HCID, WD
 
 from .common import (
@@ -39,19 +44,59 @@ from .review_file import check_review_file, entry_id, read_review
 ENRICHMENT_GRAPH = URIRef("https://w3id.org/healthcoop/graph/wikidata-labels")
 
 
+@dataclass(frozen=True)
+class AcceptedLinks:
+    """The review file read and checked: its entries about an actor or a place (sorted by
+    id), the entities of the records, and the file's located findings."""
+
+    entries: list[dict]
+    entities: Entities
+    issues: list[Issue]
+
+
+# id(RecordSet) -> (the RecordSet, weakly; (root, sha256 of the review file); AcceptedLinks),
+# dropped with the records (a RecordSet compares by value, so it cannot be a dict key)
+_READ: dict[int, tuple[weakref.ref, tuple[str, str], AcceptedLinks]] = {}
+
+
+def accepted_links(root: Path, records=None) -> AcceptedLinks:
+    """The review file read and checked against the records (`records`: the project's
+    RecordSet if already read). With a RecordSet the answer is kept with it, and given
+    again while the review file holds the bytes it was read from; the callers only read
+    it."""
+    path = Path(root) / REVIEW_FILE
+    try:
+        stamp = (str(root), hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        stamp = None  # missing or unreadable: read_review says which, every time
+    if records is not None and stamp is not None:
+        known = _READ.get(id(records))
+        if known is not None and known[0]() is records and known[1] == stamp:
+            return known[2]
+    entities = load_entities(root, records)
+    review = read_review(root)
+    issues = check_review_file(root, entities, review)
+    entries = sorted((e for e in review.entries if isinstance(e, dict) and entry_id(e)),
+                     key=entry_id)
+    found = AcceptedLinks(entries, entities, issues)
+    if records is not None and stamp is not None:
+        key = id(records)
+        if key not in _READ:
+            weakref.finalize(records, _READ.pop, key, None)
+        _READ[key] = (weakref.ref(records), stamp, found)
+    return found
+
+
 def _accepted(root: Path, records=None) -> tuple[list[dict], Entities]:
     """(entries, entities), after checking the file; errors stop publication. `records`: the
     project's RecordSet if already read."""
-    entities = load_entities(root, records)
-    issues = check_review_file(root, entities)
-    errors = [i for i in issues if i.severity == Severity.ERROR]
+    found = accepted_links(root, records)
+    errors = [i for i in found.issues if i.severity == Severity.ERROR]
     if errors:
         raise InvalidData(f"{len(errors)} error(s) in {REVIEW_FILE}; no links published.",
                           issues=errors,
                           fix="Fix the review file (docs/linking.md), then build again.")
-    entries = [e for e in read_review(root).entries if isinstance(e, dict) and entry_id(e)]
-    entries.sort(key=entry_id)
-    return entries, entities
+    return found.entries, found.entities
 
 
 def _accepted_candidates(entry: dict) -> list[dict]:
