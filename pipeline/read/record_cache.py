@@ -3,8 +3,9 @@
 In:  a records file's bytes (read once, by `records._load_file`), its path relative to the
      project, and the cache folder (`.cache/records/` of a build that keeps its cache).
 Out: `lookup(...)`: what loading that file gave last time (its records, where each came
-     from, and the issues found), or None; `store(...)` keeps it for next time; `prune(...)`
-     removes the entries a build did not use.
+     from, and the issues found), or None (`lookup_file`: the same, its positions pointing
+     at the file where it is now); `store(...)` keeps it for next time; `prune(...)`
+     removes the entries a build did not use; `has_entries(...)`: whether there is any.
 
 Why: parsing YAML with the position of every value is most of the read stage (3.8 s of
 CPU per 10,000 generated records against 0.33 s to unpickle what it gives), and a
@@ -62,6 +63,29 @@ def lookup(cache: Path, key: str):
         return pickle.loads(payload)
     except Exception:  # noqa: BLE001 - intact bytes, other classes: a stale entry
         return None
+
+
+def lookup_file(cache: Path, key: str, path: Path, root: Path):
+    """(relative path, RecordSet, issues) stored for a records file, its positions pointing
+    at `path` in `root` (the project may have moved since it was stored), or None."""
+    found = lookup(cache, key)
+    if found is None:
+        return None
+    rel, part, items = found
+    for where in [*part.where.values(), *part.failed.values()]:
+        where.doc.file, where.doc.root = Path(path).absolute(), Path(root).absolute()
+    return rel, part, items
+
+
+def has_entries(cache: Path | None) -> bool:
+    """Whether the cache folder holds any entry (a first build has none to look up)."""
+    if cache is None:
+        return False
+    try:
+        with os.scandir(cache) as entries:
+            return any(e.name.endswith(".pickle") for e in entries)
+    except OSError:
+        return False
 
 
 def store(cache: Path, key: str, value) -> None:

@@ -478,7 +478,16 @@ def load_records(root: Path, issues: IssueList | None = None,
                    code="missing-records-dir")
     paths = files if files is not None else record_files(root)
     used: set[str] = set()
-    for rel, part, part_issues, key in fork_map(_load_file, (root, cache), paths, jobs):
+    # unchanged files come from the cache here: sending their records back from worker
+    # processes (pickled again) costs more than unpickling them once (100k records:
+    # 5.8 s here, 9.4 s on two cores); only the files to parse go to the workers
+    loaded = ([_cached(root, cache, path) for path in paths]
+              if record_cache.has_entries(cache) else [None] * len(paths))
+    todo = [i for i, found in enumerate(loaded) if found is None]
+    for i, found in zip(todo, fork_map(_load_file, (root, cache), [paths[i] for i in todo],
+                                       jobs), strict=True):
+        loaded[i] = found
+    for rel, part, part_issues, key in loaded:
         issues.extend(part_issues)
         if rel is not None:
             result.files.append(rel)
@@ -502,13 +511,9 @@ def _load_file(state: tuple[Path, Path | None], path: Path
     key = None
     if raw is not None and cache is not None:
         key = record_cache.entry_key(relative(path, root), raw)
-        found = record_cache.lookup(cache, key)
+        found = record_cache.lookup_file(cache, key, path, root)
         if found is not None:
-            rel, part, items = found
-            for where in [*part.where.values(), *part.failed.values()]:
-                # (the project may have moved since: positions are read from here)
-                where.doc.file, where.doc.root = Path(path).absolute(), Path(root).absolute()
-            return rel, part, items, key
+            return (*found, key)
     part = RecordSet()
     doc = load_yaml(path, root, issues, raw=raw) if raw is not None else None
     if doc is None:
@@ -526,6 +531,17 @@ def _load_file(state: tuple[Path, Path | None], path: Path
     if key is not None:
         record_cache.store(cache, key, (doc.rel_path, part, issues.items))
     return doc.rel_path, part, issues.items, key
+
+
+def _cached(root: Path, cache: Path, path: Path):
+    """What `_load_file` gives for `path` when its cache entry is intact, else None (the
+    file is then loaded by `_load_file`, which reports what is wrong with it)."""
+    raw = read_yaml_bytes(path, root, IssueList())
+    if raw is None:
+        return None
+    key = record_cache.entry_key(relative(path, root), raw)
+    found = record_cache.lookup_file(cache, key, path, root)
+    return None if found is None else (*found, key)
 
 
 def _merge(result: RecordSet, part: RecordSet, issues: IssueList) -> None:
