@@ -314,3 +314,36 @@ def test_status_lists_what_negotiates(mini_release):
     assert status["ontology"] is True
     assert status["topics"] == sorted(p.stem for p in (site / "topic").glob("*.html"))
     assert "scheme" in status["topics"]
+
+
+def test_the_network_shows_at_most_max_parties(mini_release, monkeypatch):
+    """Over MAX_PARTIES parties (2 here) the network draws the parties to the most
+    agreements (ties by id) and only the pairs among them, says so in its description
+    with the counts of all parties and agreements, and the list of pairs in words is the
+    same pairs; at or under the bound it draws every party."""
+    from collections import defaultdict
+
+    from pipeline.site import pictures
+    from pipeline.site.model import load_site_data
+
+    data = load_site_data(mini_release)
+    actors, edges = pictures.agreement_network(data)
+    assert len(actors) > 2
+    full = pictures.network_layout(data)
+    assert set(full.actors) == set(actors) and full.edges == edges
+    joined = defaultdict(set)
+    for (a, b), agreements in edges.items():
+        joined[a].update(agreements)
+        joined[b].update(agreements)
+    top = sorted(actors, key=lambda x: (-len(joined[x]), x))[:2]
+    monkeypatch.setattr(pictures, "MAX_PARTIES", 2)
+    layout = pictures.network_layout(data)
+    assert sorted(layout.actors) == sorted(top)
+    assert all(a in top and b in top for a, b in layout.edges)
+    assert layout.all_parties == len(actors)
+    svg = ET.fromstring(str(pictures.network(data, lambda i: None, layout)))
+    desc = " ".join(svg.itertext())
+    assert f"The 2 parties to the most agreements, of {len(actors)} parties" in desc
+    circles = svg.findall(".//{http://www.w3.org/2000/svg}circle")
+    assert len(circles) == 2 + len(pictures.country_colours(layout.actors))  # + legend
+    assert {(p["a"], p["b"]) for p in pictures.network_pairs(data, layout)} == set(layout.edges)

@@ -230,7 +230,7 @@ class Pages:
                 pictures.network(self.data, href, self.network_layout))
 
     @cached_property
-    def network_layout(self) -> tuple | None:
+    def network_layout(self) -> pictures.NetworkLayout | None:
         """The network picture's layout, made once for the page and the file."""
         return pictures.network_layout(self.data)
 

@@ -17,8 +17,10 @@ neighbourhood); coordinates rounded to 0.1, so two builds give the same bytes. E
 is escaped (labels are data, not markup) and every picture has a <title> and <desc> that
 say in words what it shows; the page lists the same facts as text.
 
-Cost: the network is one layout over the agreement parties (tens of nodes); a
-neighbourhood is at most MAX_NEIGHBOURS + 1 nodes: linear in the number of entities.
+Cost: the network is one layout over the agreement parties, at most MAX_PARTIES of them
+(those party to the most agreements: the layout grows with the square of a component's
+nodes, and a picture of thousands of dots says nothing to a reader); a neighbourhood is at
+most MAX_NEIGHBOURS + 1 nodes: linear in the number of entities.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from typing import NamedTuple
 
 import networkx as nx
 import pyoxigraph as ox
@@ -37,6 +40,7 @@ SCHEMA = "https://schema.org/"
 VOID_IN = "http://rdfs.org/ns/void#inDataset"
 SEED = 20240501
 MAX_NEIGHBOURS = 12
+MAX_PARTIES = 150  # the network shows at most this many parties
 FONT = "system-ui, sans-serif"  # the reader's own font: nothing is fetched
 # links that would tie everything together and say little about the entity itself
 NOT_NEIGHBOURS = {RDF_TYPE, DCT + "source", VOID_IN, HC + "evidence"}
@@ -231,29 +235,54 @@ def pack_components(graph: nx.Graph, width: int) -> tuple[dict[str, tuple], int]
 NETWORK_WIDTH = 900
 
 
-def network_layout(data: SiteData) -> tuple | None:
-    """(actors, edges, node positions, height) of the network picture, or None when no
-    agreement has two parties: what `network` draws, worked out once however many pages
-    draw it."""
+class NetworkLayout(NamedTuple):
+    """What the network picture draws: its parties (id -> country id or ""), the pairs of
+    them party to the same agreements, the node positions and the picture's height; and
+    how many parties and agreements there are in all (more than drawn when over
+    MAX_PARTIES)."""
+
+    actors: dict[str, str]
+    edges: dict[tuple[str, str], list[str]]
+    pos: dict[str, tuple]
+    height: int
+    all_parties: int
+    all_agreements: int
+
+
+def network_layout(data: SiteData) -> NetworkLayout | None:
+    """The network picture's layout, or None when no agreement has two parties: what
+    `network` draws, worked out once however many pages draw it. Over MAX_PARTIES parties,
+    the MAX_PARTIES party to the most agreements (ties by id) and the pairs among them."""
     actors, edges = agreement_network(data)
     if not edges:
         return None
+    all_parties = len(actors)
+    all_agreements = len({a for agreements in edges.values() for a in agreements})
+    if len(actors) > MAX_PARTIES:
+        joined: dict[str, set[str]] = defaultdict(set)
+        for (a, b), agreements in edges.items():
+            joined[a].update(agreements)
+            joined[b].update(agreements)
+        kept = set(sorted(actors, key=lambda x: (-len(joined[x]), x))[:MAX_PARTIES])
+        actors = {x: c for x, c in actors.items() if x in kept}
+        edges = {pair: agreements for pair, agreements in edges.items()
+                 if pair[0] in kept and pair[1] in kept}
     graph = nx.Graph()
     graph.add_nodes_from(sorted(actors))
     for (a, b), agreements in sorted(edges.items()):
         graph.add_edge(a, b, weight=len(agreements))
     pos, height = pack_components(graph, NETWORK_WIDTH)
-    return actors, edges, pos, height
+    return NetworkLayout(actors, edges, pos, height, all_parties, all_agreements)
 
 
 def network(data: SiteData, href: Callable[[str], str | None],
-            layout: tuple | None = None) -> Markup | None:
+            layout: NetworkLayout | None = None) -> Markup | None:
     """Who agreed with whom, laid out by networkx's spring layout (fixed seed); `layout`
     from `network_layout` (made here when not given)."""
     layout = layout or network_layout(data)
     if layout is None:
         return None
-    actors, edges, pos, height = layout
+    actors, edges, pos, height = layout.actors, layout.edges, layout.pos, layout.height
     width = NETWORK_WIDTH
     colours = country_colours(actors)
     country_names = {c: (_label(data, c) if c else "no country recorded") for c in colours}
@@ -261,9 +290,15 @@ def network(data: SiteData, href: Callable[[str], str | None],
     legend_rows = (len(legend) + 3) // 4
     total = height + 20 + 22 * legend_rows
     n_agreements = len({a for agreements in edges.values() for a in agreements})
+    if len(actors) < layout.all_parties:
+        shown = (f"The {len(actors)} parties to the most agreements, of "
+                 f"{layout.all_parties} parties to {layout.all_agreements} agreements with "
+                 f"more than one party, and {n_agreements} of those agreements")
+    else:
+        shown = (f"{len(actors)} parties to {n_agreements} agreements with more than one "
+                 f"party")
     out = _open(width, total, "network", "Who agreed with whom",
-                f"{len(actors)} parties to {n_agreements} agreements with more than one "
-                f"party; a line joins two parties to the same agreement (thicker: more "
+                f"{shown}; a line joins two parties to the same agreement (thicker: more "
                 f"agreements); colour is the party's country. The list below the picture "
                 f"gives the same pairs in words.")
     out.append('<g stroke="#888" stroke-opacity="0.7">')
@@ -296,10 +331,11 @@ def network(data: SiteData, href: Callable[[str], str | None],
     return Markup("\n".join(out))
 
 
-def network_pairs(data: SiteData, layout: tuple | None = None) -> list[dict]:
-    """The network's edges in words, for the list under the picture (`layout` from
-    `network_layout`, or worked out here)."""
-    edges = layout[1] if layout else agreement_network(data)[1]
+def network_pairs(data: SiteData, layout: NetworkLayout | None = None) -> list[dict]:
+    """The pairs the network picture draws, in words, for the list under the picture
+    (`layout` from `network_layout`, or worked out here)."""
+    layout = layout or network_layout(data)
+    edges = layout.edges if layout else {}
     return [{"a": a, "b": b, "a_label": _label(data, a), "b_label": _label(data, b),
              "agreements": [{"id": g, "label": _label(data, g)} for g in agreements]}
             for (a, b), agreements in sorted(edges.items(), key=lambda e: (
