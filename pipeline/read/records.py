@@ -510,10 +510,9 @@ def _load_file(state: tuple[Path, Path | None], path: Path
     raw = read_yaml_bytes(path, root, issues)
     key = None
     if raw is not None and cache is not None:
-        key = record_cache.entry_key(relative(path, root), raw)
-        found = record_cache.lookup_file(cache, key, path, root)
+        key, found = _lookup(root, cache, path, raw)
         if found is not None:
-            return (*found, key)
+            return found
     part = RecordSet()
     doc = load_yaml(path, root, issues, raw=raw) if raw is not None else None
     if doc is None:
@@ -537,11 +536,14 @@ def _cached(root: Path, cache: Path, path: Path):
     """What `_load_file` gives for `path` when its cache entry is intact, else None (the
     file is then loaded by `_load_file`, which reports what is wrong with it)."""
     raw = read_yaml_bytes(path, root, IssueList())
-    if raw is None:
-        return None
+    return None if raw is None else _lookup(root, cache, path, raw)[1]
+
+
+def _lookup(root: Path, cache: Path, path: Path, raw: bytes):
+    """(the file's cache key, what `_load_file` gives from its entry or None)."""
     key = record_cache.entry_key(relative(path, root), raw)
     found = record_cache.lookup_file(cache, key, path, root)
-    return None if found is None else (*found, key)
+    return key, None if found is None else (*found, key)
 
 
 def _merge(result: RecordSet, part: RecordSet, issues: IssueList) -> None:

@@ -84,7 +84,7 @@ def write_site(release: Path, root: Path, *, page_size: int = PAGE_SIZE) -> Path
     status = {"entities": written, "gone": gone, "moved": moved, "ontology": ontology,
               "topics": negotiated}
     write_file("status.json",
-           (json.dumps(status, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
+               (json.dumps(status, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
     write_file(".htaccess", apache_rules(gone, moved, ontology).encode("utf-8"))
     write_file("nginx.conf", nginx_rules(gone, moved, ontology=ontology).encode("utf-8"))
     return site

@@ -161,10 +161,9 @@ def agreement_network(data: SiteData) -> tuple[dict[str, str], dict[tuple[str, s
     for ident in sorted(data.kinds):
         if data.kinds[ident] != "agreements" or ident in data.deprecated:
             continue
-        parties = sorted({entity_id(o.value)[0] for p, o in _own(data, ident)
-                          if p == HC + "party" and entity_id(o.value)
-                          and not entity_id(o.value)[1]
-                          and entity_id(o.value)[0] in data.quads})
+        parties = sorted({found[0] for p, o in _own(data, ident)
+                          if p == HC + "party" and (found := entity_id(o.value))
+                          and not found[1] and found[0] in data.quads})
         for actor in parties:
             actors[actor] = ""
         for i, a in enumerate(parties):
