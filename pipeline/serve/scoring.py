@@ -21,14 +21,23 @@ every name for every query grows with the release. A query is scored only agains
 names of the entities it could match: those with a name token within TOKEN_MATCH
 (`fuzz.ratio`) of one of its tokens (an inverted index over the name tokens), and those
 with a name within WHOLE_GUARD of the whole query (`fuzz.ratio` over every name:
-bit-parallel, tens of nanoseconds a pair). Every name of a kept entity is scored, so a
-kept candidate has exactly the score, best name and ratio that scoring every name gives.
-What blocking can drop is bounded: an entity that shares no near token and whose every
-name is under WHOLE_GUARD scores under 95 (WRatio's partial alignments are scaled by at
-most 0.9, and its token-set and token-sort parts reach 95 only for names that share a
-token) and has a ratio under 80, so it can be neither a `match: true` nor the rival that
-prevents one, nor the first candidate of a query whose best score is 95 or more: match
-flags, and every near-exact first candidate, are those of scoring every name.
+bit-parallel, tens of nanoseconds a pair). A frequent token (in more than FREQUENT_SHARE
+of the entities, and more than FREQUENT_MIN: "of", "the", "health", "china" in ours)
+keeps only the entities with a name made of frequent tokens alone, unless every token of
+the query is a frequent token: WRatio scores any two names of unequal length that share
+one token at 85.5 (its partial token ratio), so a shared "of" made most of the release a
+candidate of every query that holds it, and cost two thirds of the scoring. Every name of
+a kept entity is scored, so a kept candidate has exactly the score, best name and ratio
+that scoring every name gives.
+What blocking can drop is bounded: an entity whose every name is under WHOLE_GUARD has a
+ratio under 80, so it can be neither a `match: true` nor the rival that prevents one. It
+scores 95 or more only through WRatio's token parts at 100 (its partial alignments are
+scaled by at most 0.9), that is when one name's tokens are all among the query's or the
+other way round: the query holds a token that is not frequent, which is then a token of
+the name and keeps it; or it holds frequent tokens alone and every token keeps its
+entities; or the name's tokens are all the query's, and a frequent-only name is kept by
+each of its tokens. So match flags, and every first candidate scoring 95 or more, are
+those of scoring every name; what is dropped scores under 95.
 
 Cost: everything that depends only on the release is made once, when the Service is built:
 the processed names and who owns each, the token index, each entity's type set, the
@@ -56,6 +65,8 @@ CANDIDATE_CUTOFF = 65   # below this name similarity nothing is a candidate
 TOKEN_MATCH = 75        # a name token this near (fuzz.ratio) to a query token keeps its entity
 WHOLE_GUARD = 60        # so does a name this near (fuzz.ratio) to the whole query; <= 80,
                         # or blocking could drop the rival that prevents a match: true
+FREQUENT_SHARE = 0.1    # a token in more than this share of the entities is frequent,
+FREQUENT_MIN = 10       # if it is also in more than this many
 
 
 @dataclass
@@ -84,11 +95,15 @@ class Service:
     name_entity: numpy.ndarray = None  # name index -> entity ordinal (order of `entities`)
     vocabulary: list[str] = field(default_factory=list)  # name tokens, sorted
     postings: list[numpy.ndarray] = field(default_factory=list)  # token -> entity ordinals
+    frequent: set[str] = field(default_factory=set)  # tokens whose postings are cut down
+    # frequent token's index -> all its entities (used when a query has frequent tokens only)
+    frequent_postings: dict[int, numpy.ndarray] = field(default_factory=dict)
     type_masks: dict[frozenset[str], numpy.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         owner_of: list[int] = []
         tokens: dict[str, set[int]] = {}
+        name_tokens: list[tuple[int, list[str]]] = []
         for ordinal, ent in enumerate(self.entities.values()):
             self.type_sets[ent.ident] = set(ent.types)
             for text, alias in [(ent.name, False)] + [(a, True) for a in ent.alt]:
@@ -96,13 +111,25 @@ class Service:
                 self.names.append(processed)
                 self.owners.append((ent.ident, alias))
                 owner_of.append(ordinal)
-                for token in processed.split():
+                name_tokens.append((ordinal, processed.split()))
+                for token in name_tokens[-1][1]:
                     tokens.setdefault(token, set()).add(ordinal)
             self.forms[ent.ident] = {utils.default_process(n) for n in [ent.name, *ent.alt]}
         self.name_entity = numpy.array(owner_of, dtype=numpy.intp)
         self.vocabulary = sorted(tokens)
-        self.postings = [numpy.array(sorted(tokens[t]), dtype=numpy.intp)
-                         for t in self.vocabulary]
+        most = max(FREQUENT_MIN, FREQUENT_SHARE * len(self.entities))
+        self.frequent = {t for t, owners in tokens.items() if len(owners) > most}
+        bare: dict[str, set[int]] = {}  # frequent token -> entities with a frequent-only name
+        for ordinal, parts in name_tokens:
+            if parts and self.frequent.issuperset(parts):
+                for token in parts:
+                    bare.setdefault(token, set()).add(ordinal)
+        for j, t in enumerate(self.vocabulary):
+            every = numpy.array(sorted(tokens[t]), dtype=numpy.intp)
+            if t in self.frequent:
+                self.frequent_postings[j] = every
+                every = numpy.array(sorted(bare.get(t, ())), dtype=numpy.intp)
+            self.postings.append(every)
         for ent in self.entities.values():
             self.descriptions[ent.ident] = describe(ent, self)
             self.type_refs[ent.ident] = [{"id": t, "name": self.type_names[t]}
@@ -162,23 +189,26 @@ def _scores(service: Service, texts: list[str],
 
 def _kept(service: Service, texts: list[str]) -> list[numpy.ndarray]:
     """Per text, a boolean mask over the names: every name of each entity that has a name
-    token within TOKEN_MATCH of one of the text's tokens, or a name within WHOLE_GUARD of
-    the whole text (the module docstring says what this can and cannot drop)."""
+    token within TOKEN_MATCH of one of the text's tokens (a frequent name token only for
+    an entity with a frequent-only name, or for a text of frequent tokens alone), or a
+    name within WHOLE_GUARD of the whole text (the module docstring says what this can and
+    cannot drop)."""
     tokens = sorted({t for text in texts for t in text.split()})
-    near_entities: dict[str, numpy.ndarray] = {}
+    near: dict[str, list[int]] = {}  # query token -> indices of the near vocabulary tokens
     if tokens and service.vocabulary:
-        near = process.cdist(tokens, service.vocabulary, scorer=fuzz.ratio, processor=None,
+        rows = process.cdist(tokens, service.vocabulary, scorer=fuzz.ratio, processor=None,
                              score_cutoff=TOKEN_MATCH, workers=1)
-        postings = service.postings
-        for token, row in zip(tokens, near, strict=True):
-            found = numpy.flatnonzero(row).tolist()
-            if found:
-                near_entities[token] = numpy.concatenate([postings[j] for j in found])
+        near = {token: numpy.flatnonzero(row).tolist()
+                for token, row in zip(tokens, rows, strict=True)}
     whole = process.cdist(texts, service.names, scorer=fuzz.ratio, processor=None,
                           score_cutoff=WHOLE_GUARD, workers=1)
+    postings, every = service.postings, service.frequent_postings
     masks = []
     for text, row in zip(texts, whole, strict=True):
-        parts = [near_entities[t] for t in text.split() if t in near_entities]
+        words = text.split()
+        only_frequent = service.frequent.issuperset(words)
+        parts = [every[j] if only_frequent and j in every else postings[j]
+                 for w in words for j in near.get(w, ())]
         parts.append(service.name_entity[numpy.flatnonzero(row)])
         entities = numpy.zeros(len(service.entities), dtype=bool)
         entities[numpy.concatenate(parts)] = True
