@@ -170,21 +170,23 @@ def floor(out: Path) -> dict:
     # the collector off, as the build runs (pipeline/heap.py): its passes over ten million
     # parsed terms (15 s of 75 at 100k) are Python's cost, not the library's
     gc.disable()
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp, MemorySampler() as sampler:
-        started = time.perf_counter()
-        triples = list(ox.parse(path=str(out / "healthcoop.nt"), format=ox.RdfFormat.N_TRIPLES))
-        quads = list(ox.parse(path=str(out / "healthcoop.nq"), format=ox.RdfFormat.N_QUADS))
-        parsed = time.perf_counter()
-        for name, fmt, data in (("a.nt", ox.RdfFormat.N_TRIPLES, triples),
-                                ("a.ttl", ox.RdfFormat.TURTLE, triples),
-                                ("a.jsonld", ox.RdfFormat.JSON_LD, triples),
-                                ("a.nq", ox.RdfFormat.N_QUADS, quads),
-                                ("a.trig", ox.RdfFormat.TRIG, quads)):
-            ox.serialize(data, str(Path(tmp) / name), fmt)
-        ended = time.perf_counter()
-        counts = len(triples), len(quads)
-        del triples, quads
-    gc.enable()
+    try:
+        with tempfile.TemporaryDirectory(dir=out.parent) as tmp, MemorySampler() as sampler:
+            started = time.perf_counter()
+            triples = list(ox.parse(path=str(out / "healthcoop.nt"), format=ox.RdfFormat.N_TRIPLES))
+            quads = list(ox.parse(path=str(out / "healthcoop.nq"), format=ox.RdfFormat.N_QUADS))
+            parsed = time.perf_counter()
+            for name, fmt, data in (("a.nt", ox.RdfFormat.N_TRIPLES, triples),
+                                    ("a.ttl", ox.RdfFormat.TURTLE, triples),
+                                    ("a.jsonld", ox.RdfFormat.JSON_LD, triples),
+                                    ("a.nq", ox.RdfFormat.N_QUADS, quads),
+                                    ("a.trig", ox.RdfFormat.TRIG, quads)):
+                ox.serialize(data, str(Path(tmp) / name), fmt)
+            ended = time.perf_counter()
+            counts = len(triples), len(quads)
+            del triples, quads
+    finally:
+        gc.enable()
     return {"mode": "floor", "seconds": round(ended - started, 2),
             "parse_seconds": round(parsed - started, 2),
             "write_seconds": round(ended - parsed, 2), "peak_rss_mb": sampler.peak_mb(),

@@ -464,18 +464,15 @@ def kept_entities(service, processed: str) -> set[str]:
     frequent = {t for t, who in holders.items() if len(who) > most}
     words = processed.split()
     only_frequent = all(w in frequent for w in words)
-    bare = {ident for name, (ident, _) in zip(service.names, service.owners, strict=True)
-            if name.split() and all(t in frequent for t in name.split())}
+    bare = {(ident, t) for name, (ident, _) in zip(service.names, service.owners, strict=True)
+            if name.split() and all(t in frequent for t in name.split()) for t in name.split()}
     kept = set()
     for name, (ident, _alias) in zip(service.names, service.owners, strict=True):
         if fuzz.ratio(processed, name) >= WHOLE_GUARD:
             kept.add(ident)
         for n in name.split():
             if any(fuzz.ratio(q, n) >= TOKEN_MATCH for q in words) and (
-                    n not in frequent or only_frequent or ident in bare and any(
-                        n in other.split() and all(t in frequent for t in other.split())
-                        for other, (who, _) in zip(service.names, service.owners,
-                                                   strict=True) if who == ident)):
+                    n not in frequent or only_frequent or (ident, n) in bare):
                 kept.add(ident)
     return kept
 
