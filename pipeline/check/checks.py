@@ -26,20 +26,46 @@ ACTOR_KINDS = {"person", "organisation", "country"}
 
 
 def check_records(records: RecordSet, sources: dict[str, SourceText], topics: set[str] | None,
-                  issues: IssueList, jobs: int | None = None) -> None:
+                  issues: IssueList, jobs: int | None = None, cache: Path | None = None) -> None:
     """Add an issue for every cross-record problem found (records in chunks on all cores,
     pipeline/parallel.py; the duplicate-actor check over all of them here).
 
     `topics` is None when the topic scheme could not be read (already reported): topic
-    references are then not checked, rather than all reported as unknown.
+    references are then not checked, rather than all reported as unknown. With `cache` (a
+    folder), a file whose records and what they look up did not change gives the findings
+    it gave last time (pipeline/check/check_cache.py).
     """
     from pipeline.parallel import fork_map
 
     ids = sorted(records.records)
-    chunks = [ids[i:i + CHECK_CHUNK] for i in range(0, len(ids), CHECK_CHUNK)]
+    todo, keys = ids, {}
+    if cache is not None:
+        from pipeline.check import check_cache
+
+        index = check_cache.CheckIndex(records, sources, topics, ids)
+        by_file: dict[str, list[str]] = {}
+        for rid in ids:
+            by_file.setdefault(records.where[rid].file, []).append(rid)
+        todo = []
+        for file in sorted(by_file):
+            keys[file] = key = index.key(file, by_file[file])
+            found = check_cache.lookup(cache, key)
+            if found is None:
+                todo.extend(by_file[file])
+            else:
+                issues.extend(found)
+        todo.sort()
+    chunks = [todo[i:i + CHECK_CHUNK] for i in range(0, len(todo), CHECK_CHUNK)]
     state = (records, sources, topics, ids)
+    found_in: dict[str, list] = {records.where[rid].file: [] for rid in todo}
     for found in fork_map(_check_chunk, state, chunks, jobs):
         issues.extend(found)
+        for issue in found:
+            found_in[records.where[issue.record_id].file].append(issue)
+    if cache is not None:
+        for file, items in found_in.items():
+            check_cache.store(cache, keys[file], items)
+        check_cache.prune(cache, set(keys.values()))
     _check_duplicate_actors(records, issues)
 
 

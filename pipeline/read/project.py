@@ -62,14 +62,16 @@ def load_topics(root: Path, issues: IssueList) -> set[str]:
 
 def load_project(root: Path, record_cache: Path | None = None) -> LoadedProject:
     """Read and check sources, records and topics; nothing is written but, with
-    `record_cache`, the parsed record files (read/record_cache.py)."""
+    `record_cache`, the parsed record files (read/record_cache.py) and, in the folder
+    `checks` beside it, the findings of the record checks (check/check_cache.py)."""
     issues = IssueList()
     sources = load_sources(root, issues)
     records = load_records(root, issues, cache=record_cache)
     before = len(issues.items)
     topics = load_topics(root, issues)
     # an unreadable scheme is reported once, not as one "unknown topic" per reference
-    check_records(records, sources, topics if len(issues.items) == before else None, issues)
+    check_records(records, sources, topics if len(issues.items) == before else None, issues,
+                  cache=record_cache.parent / "checks" if record_cache is not None else None)
     check_sources(root, sources, records, issues)
     check_relations(records, issues)
     check_dataset_metadata(root, issues)
