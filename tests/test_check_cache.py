@@ -135,3 +135,34 @@ def test_a_record_of_another_kind_elsewhere_reaches_the_file_that_points_at_it(
     assert after == _checked(mini, None, monkeypatch)[0]
     assert ("data/records/fixture-dialogue-2024.yaml", "wrong-reference-kind") in {
         (f[0], f[3]) for f in after}
+
+
+def test_a_replaced_by_chain_changed_elsewhere_reaches_the_file_at_its_start(
+        mini, tmp_path, monkeypatch):
+    """old-harbour (its own file, unchanged) is replaced by harbour-pharma; when
+    harbour-pharma, in another file, is then replaced by old-harbour, the chain that starts
+    in the unchanged file is a cycle."""
+    (mini / "data/records/retired.yaml").write_text("""organisations:
+  - id: old-harbour
+    label: "Harbour Pharma"
+    type: company
+    deprecated: "Merged into harbour-pharma."
+    replaced_by: harbour-pharma
+    evidence:
+      - source: fixture-fund-2024
+        quote: "Harbour Pharma signed an agreement"
+        supports: [label]
+""", encoding="utf-8")
+    cache = tmp_path / "checks"
+    before, _ = _checked(mini, cache, monkeypatch)
+    assert not any(f[3] == "replaced-by-cycle" for f in before)
+    edit(mini / "data/records/actors.yaml", """    label: "Harbour Pharma"
+    type: company
+""", """    label: "Harbour Pharma"
+    type: company
+    deprecated: "Merged into old-harbour."
+    replaced_by: old-harbour
+""")
+    after, _ = _checked(mini, cache, monkeypatch)
+    assert after == _checked(mini, None, monkeypatch)[0]
+    assert ("data/records/retired.yaml", "replaced-by-cycle") in {(f[0], f[3]) for f in after}
