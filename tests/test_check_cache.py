@@ -103,9 +103,13 @@ def test_a_damaged_entry_is_checked_again(mini, tmp_path, monkeypatch):
     plain, _ = _checked(mini, cache, monkeypatch)
     entries = sorted(cache.glob("*.pickle"))
     assert len(entries) == len(list((mini / "data/records").glob("*.yaml")))
-    for entry in entries:
+    for entry in entries[1:]:
         blob = entry.read_bytes()
         entry.write_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))  # one bit flipped
+    import hashlib
+    import pickle
+    payload = pickle.dumps({"not": "a list of findings"})  # intact, of another shape
+    entries[0].write_bytes(hashlib.sha256(payload).digest() + payload)
     again, checked = _checked(mini, cache, monkeypatch)
     assert again == plain and checked == _all_ids(mini)
 
