@@ -215,7 +215,7 @@ def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
         if cached is not None:
             return cached
     before = len(run.issues.items)
-    own, links, enrichment, owned = _shard_triples(shard, env)
+    own, own_keyed, links, enrichment, owned = _shard_triples(shard, env)
     if shard.kind == "topics":
         graph, owned = run.topic_batch()
         results = run.validate_graph(graph, owned) if len(graph) else []
@@ -227,7 +227,7 @@ def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     del run.issues.items[before:]  # (in this process the run is shared between shards)
     translated = {id(r.issue) for r in results}
     new_issues = [i for i in new_issues if id(i) not in translated]
-    data, quads = _release_triples(shard, env, own, links, enrichment)
+    data, quads = _release_triples(shard, env, own, own_keyed, links, enrichment)
     stats = describe.DataStats.of(data, env.uri_space)
     sizes = Counter(q.graph_name.value for q in quads)
     output = ShardOutput(shard.key, results, new_issues, stats, sizes,
@@ -242,59 +242,57 @@ def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     return output
 
 
-def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, set]:
-    """(mapped triples, link triples, Wikidata-label triples, subjects owned)."""
+def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, list, set]:
+    """(mapped triples, their keys and pyoxigraph terms (OxConverter.keyed), link triples,
+    Wikidata-label triples, subjects owned)."""
     run = env.run
     own: list = []
+    keyed: list = []
     links: list = []
     enrichment: list = []
     if shard.kind == "sources":
         for sid in shard.ids:
             if sid not in run._bad:
-                own += run._map(sid, map_source, run.project.sources[sid])
+                own += run._map(sid, map_source, run.project.sources[sid], keyed)
     elif shard.kind == "topics":
         own = list(run.topic_triples)
+        keyed = [run.ox.keyed(*t) for t in own]
     elif shard.kind == "reference":  # Wikidata labels' provenance: not about one entity
         enrichment = list(env.enrichment.get("", []))
     else:
         for rid in shard.ids:
             if rid in run._bad:
                 continue
-            own += run._map(rid, map_record, run.project.records.records[rid])
+            own += run._map(rid, map_record, run.project.records.records[rid], keyed)
             links += run.links_of(rid)
             enrichment += env.enrichment.get(rid, [])
     owned = {t[0] for t in own} | {t[0] for t in links}
-    return own, links, enrichment, owned
+    return own, keyed, links, enrichment, owned
 
 
-TYPE_TEXT = f"<{RDF_TYPE}>"
-
-
-def _release_triples(shard: Shard, env: ShardEnv, own: list, links: list, enrichment: list
-                     ) -> tuple[list[ox.Triple], list[ox.Quad]]:
+def _release_triples(shard: Shard, env: ShardEnv, own: list, own_keyed: list, links: list,
+                     enrichment: list) -> tuple[list[ox.Triple], list[ox.Quad]]:
     """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph.
 
     Everything is keyed by the N-Triples forms of the terms (publish._triple_key: by
     subject, rdf:type first, predicate, object), computed once per term from the rdflib
-    side: reading a pyoxigraph term's parts makes new objects every time."""
+    side (the mapped triples' when they were mapped, `own_keyed`): reading a pyoxigraph
+    term's parts makes new objects every time."""
     from pipeline.link import ENRICHMENT_GRAPH
 
-    term, text = env.run.ox.term, env.run.ox.text
+    convert = env.run.ox.keyed
     terms: dict[tuple, tuple] = {}  # key -> (s, p, o) pyoxigraph terms
 
-    def keyed(triples: list) -> list[tuple]:
+    def keys_of(pairs) -> list[tuple]:
         out = []
-        for s, p, o in triples:
-            tp = text(p)
-            key = (text(s), tp != TYPE_TEXT, tp, text(o))
-            if key not in terms:
-                terms[key] = (term(s), term(p), term(o))
+        for key, triple in pairs:
+            terms.setdefault(key, triple)
             out.append(key)
         return out
 
-    own_keys = keyed(own)
-    link_keys = keyed(links)
-    enrich_keys = keyed(enrichment)
+    own_keys = keys_of(own_keyed)
+    link_keys = keys_of(convert(*t) for t in links)
+    enrich_keys = keys_of(convert(*t) for t in enrichment)
     ordered = sorted(terms)
     data = [ox.Triple(*terms[key]) for key in ordered]
     if shard.kind == "topics":

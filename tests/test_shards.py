@@ -245,10 +245,10 @@ def test_stubs_prepared_on_all_cores_equal_those_prepared_in_one(corpus, monkeyp
                          for _f, _i, t in r.references()} & set(project.records.records))
     broken = {referenced[3], referenced[40]}  # referenced: mapped in prepare
 
-    def failing(record, ctx):
+    def failing(record, ctx, **options):
         if record.id in broken:
             raise ValueError(f"cannot map {record.id}")
-        return real(record, ctx)
+        return real(record, ctx, **options)
 
     monkeypatch.setattr(shacl, "map_record", failing)
     monkeypatch.setattr(shacl, "STUB_CHUNK", 7)
@@ -266,3 +266,25 @@ def test_stubs_prepared_on_all_cores_equal_those_prepared_in_one(corpus, monkeyp
     assert bad == broken
     assert sorted(i[3] for i in issues if "cannot map" in i[3]) == sorted(
         f"The record cannot be turned into RDF: cannot map {rid}" for rid in broken)
+
+
+@pytest.mark.parametrize("where", ["corpus", "repository"])
+def test_stubs_are_those_of_the_whole_mapping(where, corpus):
+    """`prepare` maps referenced records without their evidence (no stub predicate is
+    hc:evidence): each stub and label is what the record's complete mapping gives."""
+    from pipeline.check.shacl import ShaclRun, load_shapes
+    from pipeline.errors import IssueList
+    from pipeline.rdf.mapping import entity_iri, map_record
+
+    project = load_project(corpus if where == "corpus" else ROOT)
+    run = ShaclRun(project, load_shapes(project.root, IssueList()), IssueList()).prepare()
+    compared = 0
+    for rid, record in sorted(project.records.records.items()):
+        node = entity_iri(rid)
+        if node not in run.stubs or rid in run._bad:
+            continue
+        stub, label = run._stub(node, list(map_record(record, run.ctx)))
+        assert run.stubs[node] == stub, rid
+        assert run.labels.get(str(node)) == label, rid
+        compared += 1
+    assert compared > (50 if where == "corpus" else 10)

@@ -39,7 +39,7 @@ from pipeline.errors import InvalidData, Issue, IssueList, Severity
 from pipeline.link import link_triples
 from pipeline.rdf.mapping import MappingContext, entity_iri, map_record, map_source
 from pipeline.rdf.oxterms import OxConverter
-from pipeline.rdf.vocab import HCID, HCTOPIC
+from pipeline.rdf.vocab import HC, HCID, HCTOPIC
 from pipeline.read.records import Where
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -262,18 +262,18 @@ class ShaclRun:
             if record.id not in self._bad:
                 yield record.id, self.map_entity(record.id)
 
-    def _map(self, rid: str, mapper, item) -> list:
+    def _map(self, rid: str, mapper, item, keyed: list | None = None) -> list:
         """The triples of one record or source ([] when it cannot be turned into RDF, which
-        is reported at the record). Each term is converted to pyoxigraph here (remembered
-        for the writers, pipeline/rdf/oxterms.py): what a strict serialiser would refuse is
-        found at the record."""
+        is reported at the record). Each triple is converted to pyoxigraph here: what a
+        strict serialiser would refuse is found at the record. With `keyed`, each triple's
+        sort key and pyoxigraph terms are appended to it, for the writers
+        (pipeline/rdf/oxterms.py)."""
         try:
             triples = list(mapper(item, self.ctx))
-            term = self.ox.term
-            for s, p, o in triples:
-                term(s)
-                term(p)
-                term(o)
+            convert = self.ox.keyed
+            converted = [convert(s, p, o) for s, p, o in triples]
+            if keyed is not None:
+                keyed += converted
             return triples
         except Exception as err:  # noqa: BLE001 - any failure is reported at the record
             if rid not in self._bad:
@@ -702,6 +702,11 @@ def _component_fix(component: str, field_name: str) -> str:
 
 
 STUB_CHUNK = 500  # referenced records per task of `prepare`
+HC_EVIDENCE = HC.evidence
+
+
+def _map_without_evidence(record, ctx: MappingContext):
+    return map_record(record, ctx, evidence=False)
 
 
 def _stub_chunk(run: ShaclRun, ids: list[str]) -> list[tuple[str, list, str | None, list]]:
@@ -709,9 +714,12 @@ def _stub_chunk(run: ShaclRun, ids: list[str]) -> list[tuple[str, list, str | No
     `ShaclRun.prepare` (the issues say why a record cannot be turned into RDF)."""
     out = []
     records = run.project.records.records
+    # a stub holds only triples of the record's own node with a stub predicate: when
+    # hc:evidence is none, its evidence (half of what mapping a record costs) is not mapped
+    mapper = map_record if HC_EVIDENCE in run.stub_predicates else _map_without_evidence
     for rid in ids:
         before = len(run.issues.items)
-        triples = run._map(rid, map_record, records[rid])
+        triples = run._map(rid, mapper, records[rid])
         issues = list(run.issues.items[before:])
         del run.issues.items[before:]  # (in this process the run is the build's own)
         run._bad.discard(rid)  # the build's process marks it, from the issues

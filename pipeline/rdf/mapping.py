@@ -105,8 +105,11 @@ def map_source(source: SourceText, ctx: MappingContext) -> Iterator[Triple]:
     yield node, VOID_IN_DATASET, DATASET_IRI
 
 
-def map_record(record: Record, ctx: MappingContext) -> Iterator[Triple]:
-    """All triples for one record (its own node and its fragment nodes)."""
+def map_record(record: Record, ctx: MappingContext, *, evidence: bool = True
+               ) -> Iterator[Triple]:
+    """All triples for one record (its own node and its fragment nodes); with
+    `evidence=False`, all but those of its evidence annotations (and the record's
+    `hc:evidence` links to them), which is what a stub of the record needs."""
     node = entity_iri(record.id)
     ctx.origins[str(node)] = Origin(record.id, "")
     classes, specific = _classes(record)
@@ -127,6 +130,8 @@ def map_record(record: Record, ctx: MappingContext) -> Iterator[Triple]:
     for source_id in sorted({ev.source for ev in record.evidence}):
         yield node, DCTERMS.source, entity_iri(source_id)
     yield from specific(record, node, ctx)
+    if not evidence:
+        return
     for index, ev in enumerate(record.evidence):
         yield from _evidence(record, node, index, ev, ctx)
 

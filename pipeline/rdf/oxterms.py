@@ -1,8 +1,8 @@
 """rdflib terms -> pyoxigraph terms, converted once.
 
 In:  triples of rdflib terms (what the mapping yields and the SHACL engine reads).
-Out: `OxConverter().triple(s, p, o)`: the same triple as a pyoxigraph Triple, which is what
-     the writers serialise; pyoxigraph refuses what no strict serialiser would write (an
+Out: `OxConverter().keyed(s, p, o)`: the triple's sort key and its pyoxigraph terms, which
+     is what the writers serialise; pyoxigraph refuses what no strict serialiser would write (an
      invalid IRI, a bad language tag), so converting is also the check that a record can
      be published.
 
@@ -19,57 +19,64 @@ from rdflib import BNode, Literal, URIRef
 LIMIT = 200_000
 
 
+TYPE_TEXT = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
 class OxConverter:
     def __init__(self) -> None:
         self._iris: dict[str, ox.NamedNode] = {}
-        self._literals: dict[tuple, ox.Literal] = {}
-        self._texts: dict[tuple, str] = {}
+        self._literals: dict[tuple, tuple[str, ox.Literal]] = {}
 
     def term(self, term) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+        return self.entry(term)[1]
+
+    def entry(self, term) -> tuple[str, ox.NamedNode | ox.Literal | ox.BlankNode]:
+        """The term's N-Triples form (as str() of its pyoxigraph term gives it) and its
+        pyoxigraph term, both remembered: reading a pyoxigraph term's parts makes new
+        objects every time."""
         if isinstance(term, URIRef):
-            text = str(term)
+            # (str.join: URIRef's own + makes a new URIRef; pyoxigraph has checked the IRI,
+            # so nothing in it needs escaping)
+            text = "".join(("<", term, ">"))
             found = self._iris.get(text)
             if found is None:
                 if len(self._iris) > LIMIT:
                     self._iris.clear()
-                found = self._iris[text] = ox.NamedNode(text)
-            return found
+                found = self._iris[text] = ox.NamedNode(term)
+            return text, found
         if isinstance(term, Literal):
             key = (str(term), term.language, term.datatype)
-            found = self._literals.get(key)
-            if found is None:
+            pair = self._literals.get(key)
+            if pair is None:
                 if len(self._literals) > LIMIT:
                     self._literals.clear()
-                found = self._literals[key] = literal(term)
-            return found
+                made = literal(term)
+                pair = self._literals[key] = (str(made), made)
+            return pair
         if isinstance(term, BNode):
-            return ox.BlankNode(str(term))
+            made = ox.BlankNode(str(term))
+            return str(made), made
         if isinstance(term, (ox.NamedNode, ox.Literal, ox.BlankNode)):
-            return term
+            return str(term), term
         raise TypeError(f"not an RDF term: {term!r}")
+
+    def keyed(self, s, p, o) -> tuple[tuple, tuple]:
+        """A triple's sort key (subject, rdf:type first, predicate, object, by their
+        N-Triples forms: publish._triple_key) and its pyoxigraph terms."""
+        ts, xs = self.entry(s)
+        tp, xp = self.entry(p)
+        to, xo = self.entry(o)
+        return (ts, tp != TYPE_TEXT, tp, to), (xs, xp, xo)
 
     def triple(self, s, p, o) -> ox.Triple:
         return ox.Triple(self.term(s), self.term(p), self.term(o))
 
     def text(self, term) -> str:
-        """The term's N-Triples form, as str() of its pyoxigraph term gives it (remembered:
-        reading a pyoxigraph term's parts makes new objects every time)."""
-        if isinstance(term, URIRef):
-            # (str.__add__: URIRef's own + makes a new URIRef; pyoxigraph has checked the IRI,
-            # so nothing in it needs escaping)
-            return "".join(("<", term, ">"))
-        key = (str(term), term.language, term.datatype) if isinstance(term, Literal) else None
-        found = self._texts.get(key) if key else None
-        if found is None:
-            found = str(self.term(term))
-            if key:
-                if len(self._texts) > LIMIT:
-                    self._texts.clear()
-                self._texts[key] = found
-        return found
+        """The term's N-Triples form."""
+        return self.entry(term)[0]
 
     def __getstate__(self) -> dict:  # a worker that receives it starts with empty memories
-        return {"_iris": {}, "_literals": {}, "_texts": {}}
+        return {"_iris": {}, "_literals": {}}
 
 
 def literal(term: Literal) -> ox.Literal:
