@@ -273,10 +273,12 @@ def test_a_row_key_sorts_as_its_row(a, b):
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.lists(_values, min_size=3, max_size=3), max_size=8), max_size=7),
-       st.integers(2, 4))
-def test_rows_files_merge_into_the_csv_of_all_rows_sorted(tmp_path_factory, runs, fan_in):
+       st.integers(2, 4), st.sampled_from([1, 2, 7, 64, 1 << 16]))
+def test_rows_files_merge_into_the_csv_of_all_rows_sorted(tmp_path_factory, runs, fan_in,
+                                                         block):
     """Sorted runs written as rows files and merged (in rounds when there are more files
-    than the fan-in) give the lines csv.writer writes for all rows sorted together."""
+    than the fan-in; read in blocks of `block` bytes, so that entries straddle blocks)
+    give the lines csv.writer writes for all rows sorted together."""
     from pipeline.publish import pieces
 
     folder = tmp_path_factory.mktemp("rows")
@@ -286,9 +288,24 @@ def test_rows_files_merge_into_the_csv_of_all_rows_sorted(tmp_path_factory, runs
         pieces.write_rows(paths[-1], sorted(run))
     expected = io.StringIO()
     csv.writer(expected, lineterminator="\r\n").writerows(sorted(r for run in runs for r in run))
-    original = pieces.MERGE_FAN_IN
-    pieces.MERGE_FAN_IN = fan_in
+    original = pieces.MERGE_FAN_IN, pieces.ROWS_BLOCK
+    pieces.MERGE_FAN_IN, pieces.ROWS_BLOCK = fan_in, block
     try:
         assert b"".join(pieces.merged_rows(paths)).decode("utf-8") == expected.getvalue()
     finally:
-        pieces.MERGE_FAN_IN = original
+        pieces.MERGE_FAN_IN, pieces.ROWS_BLOCK = original
+
+
+@pytest.mark.parametrize("cut", [1, 5, 9, -1])
+def test_a_truncated_rows_file_is_refused(tmp_path, monkeypatch, cut):
+    """A rows file cut short (in an entry's length header, its key or its line) is an
+    error, not a shorter table."""
+    from pipeline.publish import pieces
+
+    monkeypatch.setattr(pieces, "ROWS_BLOCK", 4)
+    path = tmp_path / "t.rows"
+    pieces.write_rows(path, [["a", "b"], ["c", "d"]])
+    raw = path.read_bytes()
+    path.write_bytes(raw[:len(raw) // 2 + cut] if cut > 0 else raw[:cut])
+    with pytest.raises(ValueError, match="truncated rows file"):
+        list(pieces._read_rows(path))

@@ -59,7 +59,7 @@ def _references_to_retired(records: RecordSet, issues: IssueList) -> None:
     for record in records.sorted():
         if getattr(record, "deprecated", None):
             continue  # a tombstone's own references are history
-        for field, index, target in record.references():
+        for field, index, target in records.references_of(record.id):
             if field == "replaced_by" or field.startswith("evidence["):
                 continue
             retired = records.records.get(target)

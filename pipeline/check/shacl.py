@@ -171,8 +171,8 @@ class ShaclRun:
 
         stubs = self.stubs
         records = self.project.records.records
-        referenced = {target for record in records.values()
-                      for _field, _index, target in record.references()}
+        referenced = {target for rid in records
+                      for _field, _index, target in self.project.records.references_of(rid)}
         # a source's publisher is an organisation record too
         referenced.update(s.publisher for s in self.project.sources.values() if s.publisher)
         referenced = sorted(referenced)

@@ -24,9 +24,11 @@ import gzip
 import hashlib
 import heapq
 import io
+import os
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,16 +133,18 @@ def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple],
                   + body["jsonld"],
     }
     tails = {"jsonld": b"\n  ]\n}\n"}
-    written: dict[Path, tuple[int, str]] = {}
+    jobs = []
     for fmt in FORMATS:
         path = out_dir / DUMP_NAMES[fmt]
         for gz in (False, True):
             target = path.with_name(path.name + ".gz") if gz else path
             head = gzip_member(heads[fmt]) if gz else heads[fmt]
             tail = (gzip_member(tails[fmt]) if gz else tails[fmt]) if fmt in tails else b""
-            written[target] = _concatenate(target, head, [p.path(fmt, gz) for p in pieces],
-                                           tail)
-    return written
+            jobs.append((target, head, [p.path(fmt, gz) for p in pieces], tail))
+    # the ten dumps at once, one per core: copying and sha256 release the interpreter lock
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        done = [pool.submit(_concatenate, *job) for job in jobs]
+        return {job[0]: future.result() for job, future in zip(jobs, done, strict=True)}
 
 
 def _concatenate(target: Path, head: bytes, files: list[Path], tail: bytes
@@ -171,7 +175,8 @@ def _prefix_lines(prefixes: Iterable[tuple[str, str]]) -> bytes:
 
 # --- rows of shards: sort key and CSV line, merged in order ------------------------------------
 
-MERGE_FAN_IN = 200  # open files per merge step (a larger release merges in rounds)
+MERGE_FAN_IN = 500  # open files per merge step (a larger release merges in rounds)
+ROWS_BLOCK = 1 << 16  # bytes read from a rows file at a time while merging
 _LENGTH = struct.Struct(">II")  # (key bytes, line bytes) before each row of a rows file
 
 
@@ -191,9 +196,7 @@ def write_rows(path: Path, rows: Iterable[list[str]]) -> None:
 
 
 def _write_entry(out, key: bytes, line: bytes) -> None:
-    out.write(_LENGTH.pack(len(key), len(line)))
-    out.write(key)
-    out.write(line)
+    out.write(b"".join((_LENGTH.pack(len(key), len(line)), key, line)))
 
 
 def merged_rows(paths: list[Path]) -> Iterator[bytes]:
@@ -221,13 +224,24 @@ def _merged(paths: list[Path]) -> Iterator[tuple[bytes, bytes]]:
 
 
 def _read_rows(path: Path) -> Iterator[tuple[bytes, bytes]]:
+    """The (key, line) entries of a rows file, read a block at a time (a file read per
+    entry was most of what merging the tables cost)."""
     size = _LENGTH.size
     with path.open("rb") as f:
-        while head := f.read(size):
-            if len(head) != size:
-                raise ValueError(f"{path}: truncated rows file")
-            keylen, linelen = _LENGTH.unpack(head)
-            key, line = f.read(keylen), f.read(linelen)
-            if len(key) != keylen or len(line) != linelen:
-                raise ValueError(f"{path}: truncated rows file")
-            yield key, line
+        buf, pos = b"", 0
+        while True:
+            need = size
+            if len(buf) - pos >= size:
+                keylen, linelen = _LENGTH.unpack_from(buf, pos)
+                need = size + keylen + linelen
+                if len(buf) - pos >= need:
+                    start = pos + size
+                    yield buf[start:start + keylen], buf[start + keylen:pos + need]
+                    pos += need
+                    continue
+            more = f.read(max(ROWS_BLOCK, need))
+            if not more:
+                if pos != len(buf):
+                    raise ValueError(f"{path}: truncated rows file")
+                return
+            buf, pos = buf[pos:] + more, 0

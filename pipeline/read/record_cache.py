@@ -72,8 +72,10 @@ def lookup_file(cache: Path, key: str, path: Path, root: Path):
     if found is None:
         return None
     rel, part, items = found
-    for where in [*part.where.values(), *part.failed.values()]:
-        where.doc.file, where.doc.root = Path(path).absolute(), Path(root).absolute()
+    file, top = Path(path).absolute(), Path(root).absolute()
+    docs = {id(w.doc): w.doc for w in [*part.where.values(), *part.failed.values()]}
+    for doc in docs.values():  # (the records of a file share one)
+        doc.file, doc.root = file, top
     return rel, part, items
 
 

@@ -427,6 +427,7 @@ class RecordSet:
     # ids of records that failed the schema (already reported): references to them are not
     # reported again as "unknown id", and their IRIs still count as present for the register
     failed: dict[str, Where] = field(default_factory=dict)
+    _references: dict = field(default_factory=dict, repr=False, compare=False)
 
     def of(self, cls: type[Record]) -> list[Record]:
         return [r for r in self.records.values() if isinstance(r, cls)]
@@ -442,6 +443,20 @@ class RecordSet:
 
     def sorted(self) -> list[Record]:
         return [self.records[k] for k in sorted(self.records)]
+
+    def references_of(self, record_id: str) -> list[tuple[str, int | None, str]]:
+        """`references()` of a loaded record, worked out once: the checks, the stubs, the
+        named graphs and the shards' cache keys all ask for every record's."""
+        record = self.records[record_id]
+        found = self._references.get(record_id)
+        if found is None or found[0] is not record:
+            found = self._references[record_id] = (record, record.references())
+        return found[1]
+
+    def __getstate__(self) -> dict:  # (what is worked out again is not stored)
+        state = dict(self.__dict__)
+        state["_references"] = {}
+        return state
 
 
 def record_files(root: Path) -> list[Path]:
