@@ -167,3 +167,22 @@ def test_a_file_changed_since_it_was_read_is_not_trusted_for_positions(tmp_path)
     assert doc.line(("agreements", 0, "parties", 1)) == 2  # the record's line, as read
     (tmp_path / "x.yaml").unlink()
     assert doc.line(("agreements", 1, "label")) == 7  # gone: the same, and no crash
+
+
+def test_a_remembered_document_is_only_reused_for_the_same_bytes(tmp_path):
+    """`remember=True` callers share one parse of a file's bytes; the file changed (same
+    path, same size) is parsed again; a caller that did not ask gets its own document, and
+    a file with findings is never remembered (its findings are reported to every caller)."""
+    path = tmp_path / "r.yaml"
+    path.write_text("a: 1\n")
+    first = load_yaml(path, tmp_path, IssueList(), remember=True)
+    assert load_yaml(path, tmp_path, IssueList(), remember=True) is first
+    assert load_yaml(path, tmp_path, IssueList()) is not first
+    path.write_text("a: 2\n")
+    changed = load_yaml(path, tmp_path, IssueList(), remember=True)
+    assert changed is not first and changed.data == {"a": "2"}  # (no implicit typing)
+    path.write_text("a: [\n")
+    for _ in range(2):
+        issues = IssueList()
+        assert load_yaml(path, tmp_path, issues, remember=True) is None
+        assert [i.code for i in issues.items] == ["yaml-syntax"]

@@ -480,7 +480,8 @@ def check_sources(root, sources: dict[str, SourceText], records: RecordSet,
 
     check_drafts(root, records, issues)
     suggest_topics_by_label(root, issues)
-    doc = load_yaml(root / REGISTRY, root, IssueList())  # its issues are already reported
+    # (its issues are already reported)
+    doc = load_yaml(root / REGISTRY, root, IssueList(), remember=True)
     if doc is None or not isinstance(doc.data, dict) or not isinstance(doc.data.get("sources"),
                                                                         list):
         return

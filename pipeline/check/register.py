@@ -50,12 +50,26 @@ HEADER = """\
 
 @dataclass
 class Defined:
-    """Where an entity IRI is defined now: file, line and field of its id."""
+    """Where an entity IRI is defined now: file, line and field of its id (of a record:
+    looked up in its position only when asked, which is for the few new or renamed ones)."""
 
     file: str
-    line: int
-    field: str
+    _line: int | None
+    _field: str | None
     kind: str  # record | source
+    where: object = field(default=None, repr=False, compare=False)  # a record's Where
+
+    @property
+    def line(self) -> int:
+        if self._line is None:
+            self._line = self.where.field_line("id")
+        return self._line
+
+    @property
+    def field(self) -> str:
+        if self._field is None:
+            self._field = self.where.field_name("id")
+        return self._field
 
 
 @dataclass
@@ -130,9 +144,9 @@ def defined_iris(project) -> dict[str, Defined]:
     found: dict[str, Defined] = {}
     records = project.records
     for rid, where in list(records.where.items()) + list(records.failed.items()):
-        found.setdefault(NAMESPACE + rid, Defined(where.file, where.field_line("id"),
-                                                  where.field_name("id"), "record"))
-    doc = load_yaml(root / SOURCE_REGISTRY, root, IssueList())
+        if NAMESPACE + rid not in found:
+            found[NAMESPACE + rid] = Defined(where.file, None, None, "record", where)
+    doc = load_yaml(root / SOURCE_REGISTRY, root, IssueList(), remember=True)
     if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("sources"),
                                                                       list):
         for index, entry in enumerate(doc.data["sources"]):

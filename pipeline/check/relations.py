@@ -56,15 +56,17 @@ def _containment_cycles(records: RecordSet, issues: IssueList) -> None:
 
 
 def _references_to_retired(records: RecordSet, issues: IssueList) -> None:
+    retired_ids = {rid for rid, r in records.records.items() if getattr(r, "deprecated", None)}
+    if not retired_ids:
+        return
     for record in records.sorted():
-        if getattr(record, "deprecated", None):
+        if record.id in retired_ids:
             continue  # a tombstone's own references are history
         for field, index, target in records.references_of(record.id):
-            if field == "replaced_by" or field.startswith("evidence["):
+            if target not in retired_ids or field == "replaced_by" \
+                    or field.startswith("evidence["):
                 continue
-            retired = records.records.get(target)
-            if retired is None or not getattr(retired, "deprecated", None):
-                continue
+            retired = records.records[target]
             name = field if index is None else f"{field}[{index}]"
             successor = getattr(retired, "replaced_by", None)
             fix = (f"Point at {successor!r}, which replaced it." if successor else

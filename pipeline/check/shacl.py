@@ -504,7 +504,7 @@ class ShaclRun:
 
         if self._source_doc is None:
             self._source_doc = load_yaml(self.project.root / REGISTRY, self.project.root,
-                                         IssueList())
+                                         IssueList(), remember=True)
         doc = self._source_doc
         index = 0
         if doc is not None and isinstance(doc.data, dict):

@@ -161,7 +161,7 @@ def load_sources(root: Path, issues: IssueList | None = None) -> dict[str, Sourc
     """
     issues = issues if issues is not None else IssueList()
     registry_file = root / REGISTRY
-    doc = load_yaml(registry_file, root, issues)
+    doc = load_yaml(registry_file, root, issues, remember=True)
     if doc is None:
         return {}
     return _read_registry(doc, root, issues)

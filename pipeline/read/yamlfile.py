@@ -190,14 +190,40 @@ def read_yaml_bytes(path: Path, root: Path, issues: IssueList) -> bytes | None:
 
 
 def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = False,
-              raw: bytes | None = None) -> YamlDocument | None:
+              raw: bytes | None = None, remember: bool = False) -> YamlDocument | None:
     """Parse `path` (or `raw`, its bytes, when the caller has read them with
-    `read_yaml_bytes`); on any problem add located issues and return None."""
+    `read_yaml_bytes`); on any problem add located issues and return None. `remember`: the
+    caller only reads the document, which may then be one parsed before from the same
+    bytes (and is kept for the next such caller)."""
     rel = relative(path, root)
+    remember = remember and raw is None
     if raw is None:
         raw = read_yaml_bytes(path, root, issues)
     if raw is None:
         return None
+    import hashlib
+
+    digest = hashlib.sha256(raw).hexdigest()
+    memo_key = (str(Path(path).absolute()), str(Path(root).absolute()), allow_empty, digest)
+    if remember and memo_key in _PARSED:
+        return _PARSED[memo_key]
+    doc = _parse(path, root, rel, raw, digest, issues, allow_empty)
+    if remember and doc is not None:
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[memo_key] = doc
+    return doc
+
+
+# The documents of the last few files parsed without findings for a `remember` caller, by
+# path and bytes: a build reads data/sources.yaml in four places (the sources, their checks,
+# the URI register, the places of SHACL findings), 4,000 entries at 100k records.
+PARSED_KEPT = 8
+_PARSED: dict[tuple, YamlDocument] = {}
+
+
+def _parse(path: Path, root: Path, rel: str, raw: bytes, digest: str, issues: IssueList,
+           allow_empty: bool) -> YamlDocument | None:
     if raw.startswith(b"\xef\xbb\xbf"):
         issues.add(rel, 1, "(file)", "The file starts with a byte-order mark (BOM).",
                    "Save the file as UTF-8 without BOM.")
@@ -265,9 +291,7 @@ def load_yaml(path: Path, root: Path, issues: IssueList, *, allow_empty: bool = 
         issues.add(rel, 1, "(file)", f"The file holds {len(nodes)} YAML documents, not one.",
                    "Remove the extra `---` document separators.")
         return None
-    import hashlib
-
-    doc = YamlDocument(rel, None, sha256=hashlib.sha256(raw).hexdigest(),
+    doc = YamlDocument(rel, None, sha256=digest,
                        file=Path(path).absolute(), root=Path(root).absolute())
     before = len(issues.items)
     doc.source_text = text  # (for the position of an alias, if there is one)
