@@ -168,7 +168,8 @@ def _check_project(root: Path, *, strict: bool, write: bool, cache: Path | None,
         from pipeline.publish.describe import load_metadata
         from pipeline.shards import ShardEnv
 
-        run = ShaclRun(project, shapes, issues, engine=engine)
+        run = ShaclRun(project, shapes, issues, engine=engine,
+                       stub_cache=record_cache.parent / "stubs" if record_cache else None)
         enrichment: dict[str, list] = defaultdict(list)
         if write:
             try:
