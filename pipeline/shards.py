@@ -142,10 +142,14 @@ def entity_graphs(project) -> dict[str, frozenset]:
         for _field, _index, target in project.records.references_of(rid):
             if target != rid:
                 referrers[HCID + target].add(node)
+    # only an entity with no graph of its own yet (a record without evidence, or an id no
+    # record has) takes its referrers' graphs; sources and quoting records never do
+    takers = [(entity, refs) for entity, refs in referrers.items()
+              if entity not in graphs or _inherits(entity, project)]
     changed = True
     while changed:
         changed = False
-        for entity, refs in referrers.items():
+        for entity, refs in takers:
             if entity in graphs and not _inherits(entity, project):
                 continue
             inherited = set().union(*(graphs.get(r, set()) for r in refs))
@@ -394,17 +398,22 @@ def _cache_key(shard: Shard, env: ShardEnv) -> str:
     sources = run.project.sources
     pointed: set[str] = set()
     cited: set[str] = set()
+    lines = []
     for rid in shard.ids:
-        put("status", rid, rid in run._bad)
         record = records.get(rid)
         if record is not None:
             pointed.update(t for _f, _i, t in run.project.records.references_of(rid))
             cited.update(ev.source for ev in record.evidence)
         elif rid in sources:
             cited.add(rid)
-        put("graphs", *sorted(env.entity_graphs.get(HCID + rid, ())))
-        put("links", *sorted(t.__repr__() for t in run.links_of(rid)))
-        put("labels", *sorted(t.__repr__() for t in env.enrichment.get(rid, [])))
+        # one NUL-separated line per record: ids, graph IRIs and repr()s of triples hold no
+        # NUL (repr escapes it), and the section names are none of them
+        lines.append("\0".join((
+            "status", rid, "1" if rid in run._bad else "0",
+            "graphs", *sorted(env.entity_graphs.get(HCID + rid, ())),
+            "links", *sorted(t.__repr__() for t in run.links_of(rid)),
+            "labels", *sorted(t.__repr__() for t in env.enrichment.get(rid, [])))))
+    put("\n".join(lines))
     memo = env.key_parts
     for target in sorted(pointed):
         part = memo.get(("points-at", target))

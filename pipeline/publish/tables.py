@@ -578,14 +578,21 @@ def write_table_rows(lines_of: Callable[[str], Iterable[bytes]], out_dir: Path,
     """The tables from their rows (`lines_of(table name)`: the rows in order, each as its
     `csv_line`), streamed to the files, with their metadata; return the files'
     descriptions."""
+    from pipeline.parallel import fork_map
+
     (out_dir / TABLES_DIR).mkdir(parents=True, exist_ok=True)
-    for table in TABLES:
-        _write_csv(out_dir / table.path, table, lines_of(table.name))
-    infos = [_info(out_dir, table.path) for table in TABLES]
+    # each table merged and written in a process of its own, on all cores
+    infos = fork_map(_write_table, (out_dir, lines_of), TABLES)
     files = {info.path: (info.size, info.sha256) for info in infos}
     (out_dir / CSVW_METADATA).write_bytes(_json_bytes(_csvw_metadata(meta)))
     (out_dir / DATAPACKAGE).write_bytes(_json_bytes(_datapackage(meta, files)))
     return infos + [_info(out_dir, CSVW_METADATA), _info(out_dir, DATAPACKAGE)]
+
+
+def _write_table(state: tuple, table: Table) -> describe.FileInfo:
+    out_dir, lines_of = state
+    _write_csv(out_dir / table.path, table, lines_of(table.name))
+    return _info(out_dir, table.path)
 
 
 def _info(out_dir: Path, rel: str) -> describe.FileInfo:
