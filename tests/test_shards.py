@@ -234,13 +234,13 @@ def test_a_shard_another_build_just_stored_is_reused(corpus, clean_release, tmp_
 def test_stubs_prepared_on_all_cores_equal_those_prepared_in_one(corpus, monkeypatch):
     """`ShaclRun.prepare` maps the referenced records in forked workers: the stubs, labels,
     the records it cannot map and their findings are those of mapping them one by one."""
-    from pipeline.check import shacl
+    from pipeline.check import stubs
     from pipeline.check.shacl import ShaclRun, load_shapes
     from pipeline.errors import IssueList
 
     project = load_project(corpus)
     shapes = load_shapes(corpus, IssueList())
-    real = shacl.map_record
+    real = stubs.map_record
     referenced = sorted({t for r in project.records.records.values()
                          for _f, _i, t in r.references()} & set(project.records.records))
     broken = {referenced[3], referenced[40]}  # referenced: mapped in prepare
@@ -250,8 +250,8 @@ def test_stubs_prepared_on_all_cores_equal_those_prepared_in_one(corpus, monkeyp
             raise ValueError(f"cannot map {record.id}")
         return real(record, ctx, **options)
 
-    monkeypatch.setattr(shacl, "map_record", failing)
-    monkeypatch.setattr(shacl, "STUB_CHUNK", 7)
+    monkeypatch.setattr(stubs, "map_record", failing)
+    monkeypatch.setattr(stubs, "STUB_CHUNK", 7)
     prepared = {}
     for jobs in ("1", "2"):
         monkeypatch.setenv("HEALTHCOOP_JOBS", jobs)

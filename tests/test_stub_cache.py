@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.build import load_project
-from pipeline.check import shacl, stub_cache
+from pipeline.check import stub_cache, stubs
 from pipeline.check.shacl import ShaclRun, load_shapes
 from pipeline.errors import IssueList
 from pipeline.read.records import Role
@@ -30,13 +30,13 @@ def _prepared(root: Path, cache: Path | None, monkeypatch) -> tuple[tuple, list[
     """(what prepare made: stubs as sets, labels, unmappable ids, findings; the ids it
     mapped for their stubs), in this process."""
     mapped: list[str] = []
-    real = shacl._stub_chunk
+    real = stubs.stub_chunk
 
     def counting(run, ids):
         mapped.extend(ids)
         return real(run, ids)
 
-    monkeypatch.setattr(shacl, "_stub_chunk", counting)
+    monkeypatch.setattr(stubs, "stub_chunk", counting)
     monkeypatch.setenv("HEALTHCOOP_JOBS", "1")
     project = load_project(root)
     issues = IssueList()

@@ -35,11 +35,12 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
+from pipeline.check.stubs import stub_predicates, stubs_of
 from pipeline.errors import InvalidData, Issue, IssueList, Severity
 from pipeline.link import link_triples
 from pipeline.rdf.mapping import MappingContext, entity_iri, map_record, map_source
 from pipeline.rdf.oxterms import OxConverter
-from pipeline.rdf.vocab import HC, HCID, HCTOPIC
+from pipeline.rdf.vocab import HCID, HCTOPIC
 from pipeline.read.records import Where
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -182,7 +183,7 @@ class ShaclRun:
             if source.id not in self._bad:
                 self._add_stub(source.id, self._map(source.id, map_source, source))
         wanted = [rid for rid in referenced if rid in records and rid not in self._bad]
-        for rid, stub, label, issues in self._stubs_of(wanted):
+        for rid, stub, label, issues in stubs_of(self, wanted):
             if issues:  # it cannot be turned into RDF: reported at the record
                 self.issues.extend(issues)
                 self._bad.add(rid)
@@ -213,40 +214,6 @@ class ShaclRun:
             self._compiled = compile_shapes(self.shapes)
         self.prepared = True
         return self
-
-    def _stubs_of(self, wanted: list[str]) -> list[tuple]:
-        """(id, stub, label, findings) of each record of `wanted`, in its order: from the
-        stub cache for a file that did not change (check/stub_cache.py), the others mapped
-        on all cores (a fifth of the records at 100k, 21 s on one core)."""
-        from pipeline.check import stub_cache
-        from pipeline.parallel import fork_map
-
-        where = self.project.records.where
-        by_file: dict[str, list[str]] = defaultdict(list)
-        for rid in wanted:
-            by_file[where[rid].file].append(rid)
-        made: dict[str, tuple] = {}
-        keys: dict[str, str] = {}
-        missed: list[str] = []
-        missed_files: list[str] = []
-        for file, ids in sorted(by_file.items()):
-            found = None
-            if self.stub_cache is not None:
-                keys[file] = stub_cache.key(self, file, ids)
-                found = stub_cache.lookup(self.stub_cache, keys[file], ids)
-            if found is None:
-                missed += ids
-                missed_files.append(file)
-            else:
-                made.update((item[0], item) for item in found)
-        chunks = [missed[i:i + STUB_CHUNK] for i in range(0, len(missed), STUB_CHUNK)]
-        for found in fork_map(_stub_chunk, self, chunks):
-            made.update((item[0], item) for item in found)
-        if self.stub_cache is not None:
-            for file in missed_files:
-                stub_cache.store(self.stub_cache, keys[file], [made[rid] for rid in by_file[file]])
-            stub_cache.prune(self.stub_cache, set(keys.values()))
-        return [made[rid] for rid in wanted]
 
     def _add_stub(self, rid: str, triples: list) -> None:
         node = entity_iri(rid)
@@ -574,33 +541,6 @@ def merge_field(base: str, name: str | None) -> str:
     return f"{base}.{name}"
 
 
-def stub_predicates(shapes: Graph) -> set:
-    """rdf:type, and the paths of every shape that may be evaluated on a value node (one
-    used through sh:node, sh:qualifiedValueShape, or inside sh:or/and/xone/not), with their
-    property shapes: the triples a node needs in a batch where it is only pointed at."""
-    from rdflib.collection import Collection
-
-    value_shapes: set = set()
-    for predicate in (SH.node, SH.qualifiedValueShape, SH["not"]):
-        value_shapes.update(shapes.objects(None, predicate))
-    for predicate in (SH["or"], SH["and"], SH.xone):
-        for head in shapes.objects(None, predicate):
-            value_shapes.update(Collection(shapes, head))
-    found = {RDF.type}
-    todo, seen = list(value_shapes), set()
-    while todo:
-        shape = todo.pop()
-        if shape in seen:
-            continue
-        seen.add(shape)
-        path = shapes.value(shape, SH.path)
-        if isinstance(path, URIRef):
-            found.add(path)
-        todo.extend(shapes.objects(shape, SH.property))
-        todo.extend(shapes.objects(shape, SH.node))
-    return found
-
-
 def _is_entity_or_topic(node) -> bool:
     return isinstance(node, URIRef) and (str(node).startswith(str(HCID))
                                          or str(node).startswith(str(HCTOPIC)))
@@ -729,29 +669,3 @@ def _component_fix(component: str, field_name: str) -> str:
         "LanguageIn": f"Write `{field_name}` in English.",
         "NodeKind": f"`{field_name}` must be a link to a record (an id), not text.",
     }.get(component, f"Correct `{field_name}` (see {DOCS}).")
-
-
-STUB_CHUNK = 500  # referenced records per task of `prepare`
-HC_EVIDENCE = HC.evidence
-
-
-def _map_without_evidence(record, ctx: MappingContext):
-    return map_record(record, ctx, evidence=False)
-
-
-def _stub_chunk(run: ShaclRun, ids: list[str]) -> list[tuple[str, list, str | None, list]]:
-    """(id, stub triples, label, issues) of each record in `ids`, mapped in a worker of
-    `ShaclRun.prepare` (the issues say why a record cannot be turned into RDF)."""
-    out = []
-    records = run.project.records.records
-    # a stub holds only triples of the record's own node with a stub predicate: when
-    # hc:evidence is none, its evidence (half of what mapping a record costs) is not mapped
-    mapper = map_record if HC_EVIDENCE in run.stub_predicates else _map_without_evidence
-    for rid in ids:
-        before = len(run.issues.items)
-        triples = run._map(rid, mapper, records[rid])
-        issues = list(run.issues.items[before:])
-        del run.issues.items[before:]  # (in this process the run is the build's own)
-        run._bad.discard(rid)  # the build's process marks it, from the issues
-        out.append((rid, *run._stub(entity_iri(rid), triples), issues))
-    return out

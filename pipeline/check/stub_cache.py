@@ -3,7 +3,7 @@ again to find their stubs.
 
 In:  the prepared run's records, its stub predicates, and the cache folder (`.cache/stubs/`
      of a build that keeps its cache).
-Out: `key(run, file, ids)`: the key of what `ShaclRun.prepare` makes of the records `ids` of
+Out: `key(run, file, ids)`: the key of what `stubs.stubs_of` makes of the records `ids` of
      `file` (each one's stub, label and the findings of a record that cannot be turned into
      RDF); `lookup` (that list, or None), and `store`/`prune` from read/record_cache.py
      (sha256-checked, written atomically, never trusted when damaged).
@@ -17,7 +17,7 @@ the versions of rdflib and pyoxigraph (the terms and the check that they can be 
 the stub predicates (from the shapes), the file's bytes (its records and their lines), which
 of its records are referenced (those are mapped), and for a role, the label of its person
 (the role's label is made from it, `mapping._role_label`). A record's evidence is not part
-of its stub (`shacl._map_without_evidence`), so the sources are not either.
+of its stub (check/stubs.py), so the sources are not either.
 """
 
 from __future__ import annotations
