@@ -68,9 +68,6 @@ class OxConverter:
         to, xo = self.entry(o)
         return (ts, tp != TYPE_TEXT, tp, to), (xs, xp, xo)
 
-    def triple(self, s, p, o) -> ox.Triple:
-        return ox.Triple(self.term(s), self.term(p), self.term(o))
-
     def text(self, term) -> str:
         """The term's N-Triples form."""
         return self.entry(term)[0]
