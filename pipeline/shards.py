@@ -47,6 +47,10 @@ from pipeline.rdf import vocab
 from pipeline.rdf.mapping import entity_iri, map_record, map_source
 
 SHARD_RECORDS = 500
+# shards a worker process runs before a fresh one is forked (pipeline/parallel.py: a worker
+# keeps a copy of every page of the build it has read; at 100k records, 32 kept the
+# workers at about half a gigabyte each instead of growing to 955 MB)
+WORKER_SHARDS = 32
 CACHE_DIR = Path(".cache/shards")
 # 2: with table rows; 3: rows as key + CSV; 4: files checked by XXH3-128, not sha256
 CACHE_FORMAT = "healthcoop-shard-cache 4"
@@ -176,7 +180,7 @@ def run_shards(env: ShardEnv, shards: list[Shard], executor: str = "auto",
     if executor == "serial":
         return [process_shard(shard, env) for shard in shards]
     if executor == "processes":
-        return fork_map(_process, env, shards, jobs)
+        return fork_map(_process, env, shards, jobs, per_worker=WORKER_SHARDS)
     if executor == "dask":
         return _run_dask(env, shards, scheduler)
     raise EnvironmentProblem(f"unknown executor {executor!r}",

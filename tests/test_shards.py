@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from pipeline import shards
 from pipeline.build import build_release, load_project, map_project, reference_graphs
 from pipeline.publish import describe
 from pipeline.publish.release import DESCRIPTION_GRAPH, assign_graphs, canonical_triples
@@ -53,8 +54,13 @@ def copy_project(corpus: Path, tmp_path: Path) -> Path:
     return project
 
 
-def test_parallel_build_equals_serial(corpus, clean_release, tmp_path):
-    """Two worker processes give the same bytes as one process."""
+@pytest.mark.parametrize("worker_shards", [None, 1])
+def test_parallel_build_equals_serial(worker_shards, corpus, clean_release, tmp_path,
+                                      monkeypatch):
+    """Two worker processes give the same bytes as one process, also when fresh workers
+    are forked after every shard (pipeline/parallel.py, `per_worker`)."""
+    if worker_shards is not None:
+        monkeypatch.setattr(shards, "WORKER_SHARDS", worker_shards)
     project = copy_project(corpus, tmp_path)
     out = build_release(project, tmp_path / "out", register=False, site=False,
                         executor="processes", jobs=2, cache=False)
