@@ -52,8 +52,9 @@ SHARD_RECORDS = 500
 # workers at about half a gigabyte each instead of growing to 955 MB)
 WORKER_SHARDS = 32
 CACHE_DIR = Path(".cache/shards")
-# 2: with table rows; 3: rows as key + CSV; 4: files checked by XXH3-128, not sha256
-CACHE_FORMAT = "healthcoop-shard-cache 4"
+# 2: with table rows; 3: rows as key + CSV; 4: files checked by XXH3-128, not sha256;
+# 5: distinct subjects and objects as arrays of digests
+CACHE_FORMAT = "healthcoop-shard-cache 5"
 HCID = str(vocab.HCID)
 HC = str(vocab.HC)
 OA = str(vocab.OA)

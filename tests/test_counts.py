@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pyoxigraph as ox
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.check.validate import validate_project
 from pipeline.consume.diff import read_data
+from pipeline.publish import describe
 
 GRAPH = "https://w3id.org/healthcoop/graph/"
 DATASET = "https://w3id.org/healthcoop/dataset"
@@ -33,3 +36,35 @@ def test_one_count_rule(release_dir, project_root):
     assert checked + by_graph[GRAPH + "topics"] == len(data)
     lines = (release_dir / "healthcoop.nt").read_text(encoding="utf-8").count("\n")
     assert lines == len(data | description)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pieces=st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)),
+                                max_size=12), max_size=12),
+       merge_parts=st.integers(1, 4))
+def test_merged_statistics_count_each_distinct_term_once(pieces, merge_parts):
+    """VoID's distinct subjects and objects of shards merged (digest arrays, joined every
+    `MERGE_PARTS` merges) are those of all their triples at once; a subject's triples are
+    in one piece, as in the build, while objects repeat across pieces."""
+    saved, describe.MERGE_PARTS = describe.MERGE_PARTS, merge_parts
+    try:
+        _check_merged(pieces)
+    finally:
+        describe.MERGE_PARTS = saved
+
+
+def _check_merged(pieces):
+    node = "https://w3id.org/healthcoop/id/n{}".format
+    p = ox.NamedNode("https://w3id.org/healthcoop/ontology#p")
+    merged = describe.DataStats("https://w3id.org/healthcoop/id/")
+    everything = set()
+    for index, pairs in enumerate(pieces):
+        triples = [ox.Triple(ox.NamedNode(node(f"{index}-{s}")), p,
+                             ox.NamedNode(node(o)) if o % 2 else ox.Literal(str(o)))
+                   for s, o in pairs]
+        everything.update(triples)
+        merged.merge(describe.DataStats.of(sorted(set(triples), key=str), merged.uri_space))
+    assert merged.triples == len(everything)
+    assert merged.distinct_subjects() == len({t.subject for t in everything})
+    assert merged.distinct_objects() == len({t.object for t in everything})
+    assert merged.entities == len({t.subject for t in everything})
