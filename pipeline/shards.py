@@ -241,8 +241,9 @@ def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     del run.issues.items[before:]  # (in this process the run is shared between shards)
     translated = {id(r.issue) for r in results}
     new_issues = [i for i in new_issues if id(i) not in translated]
-    data, quads = _release_triples(shard, env, own, own_keyed, links, enrichment)
-    stats = describe.DataStats.of(data, env.uri_space)
+    data, quads, ordered = _release_triples(shard, env, own, own_keyed, links, enrichment)
+    stats = describe.DataStats(env.uri_space)
+    stats.add_texts([(s, p, o) for s, _not_type, p, o in ordered])
     sizes = Counter(q.graph_name.value for q in quads)
     output = ShardOutput(shard.key, results, new_issues, stats, sizes,
                          0 if shard.kind in ("topics", "reference") else len(set(own + links)))
@@ -285,8 +286,9 @@ def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, list,
 
 
 def _release_triples(shard: Shard, env: ShardEnv, own: list, own_keyed: list, links: list,
-                     enrichment: list) -> tuple[list[ox.Triple], list[ox.Quad]]:
-    """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph.
+                     enrichment: list) -> tuple[list[ox.Triple], list[ox.Quad], list[tuple]]:
+    """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph, and
+    the sort keys of the triples (in the same order).
 
     Everything is keyed by the N-Triples forms of the terms (publish._triple_key: by
     subject, rdf:type first, predicate, object), computed once per term from the rdflib
@@ -328,7 +330,7 @@ def _release_triples(shard: Shard, env: ShardEnv, own: list, own_keyed: list, li
         quad_keys[graph, key] = (gtext, *key)
     quads = [ox.Quad(*terms[key], graph)
              for graph, key in sorted(quad_keys, key=quad_keys.__getitem__)]
-    return data, quads
+    return data, quads, ordered
 
 
 def _assign(triples: list, keys: list[tuple], graphs: dict[str, frozenset]):

@@ -306,14 +306,27 @@ def _dcat_ap_common(node: ox.NamedNode, m: DatasetMeta,
         yield add(_n(m.access_rights), RDF + "type", _n(DCT + "RightsStatement"))
 
 
-def _date_bounds(lit: ox.Literal) -> tuple[tuple, tuple] | None:
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", lit.value)
-    if not m or lit.datatype.value not in (XSD + "date", XSD + "gYearMonth", XSD + "gYear"):
+# a date literal in N-Triples: digits and dashes need no escaping
+_DATE_LITERAL = re.compile(r'"((\d{4})(?:-(\d{2})(?:-(\d{2}))?)?)"\^\^<(' + re.escape(XSD)
+                           + r'(?:date|gYearMonth|gYear))>')
+
+
+def _date_bounds(text: str) -> tuple[tuple, tuple, str, str] | None:
+    """(earliest day, latest day, lexical form, datatype IRI) of a literal in its N-Triples
+    form, if it is an xsd:date, xsd:gYearMonth or xsd:gYear."""
+    m = _DATE_LITERAL.fullmatch(text)
+    if not m:
         return None
-    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    lexical, year, month, day, datatype = m.groups()
+    year = int(year)
     low = (year, int(month or 1), int(day or 1))
     high = (year, int(month or 12), int(day or 31))
-    return low, high
+    return low, high, lexical, datatype
+
+
+def _node_value(text: str) -> str:
+    """An IRI's (or blank node's) value from its N-Triples form."""
+    return text[1:-1] if text.startswith("<") else text[2:]
 
 
 def _digests(terms) -> numpy.ndarray:
@@ -350,7 +363,7 @@ class DataStats:
     instances: Counter = field(default_factory=Counter)      # class IRI -> subjects
     property_triples: Counter = field(default_factory=Counter)
     examples: dict = field(default_factory=dict)             # central class -> least IRI
-    start: tuple | None = None   # ((y, m, d), lexical form, literal)
+    start: tuple | None = None   # ((y, m, d), lexical form, _date_bounds of the literal)
     end: tuple | None = None
 
     @classmethod
@@ -360,27 +373,35 @@ class DataStats:
         return stats
 
     def add(self, triples) -> None:
-        """Count the triples of one piece (all triples of each of its subjects)."""
-        triples = list(triples)
-        rdf_type = RDF + "type"
-        subjects = {t.subject for t in triples}
+        """Count the triples (pyoxigraph) of one piece (all triples of each of its
+        subjects)."""
+        self.add_texts([(str(t.subject), str(t.predicate), str(t.object)) for t in triples])
+
+    def add_texts(self, triples) -> None:
+        """Count the triples of one piece given as the N-Triples forms of their terms
+        ((subject, predicate, object) strings, as pyoxigraph's str() writes them): the
+        shards have them at hand (their sort keys), and reading a pyoxigraph term's parts
+        makes new objects every time."""
+        type_text, deprecated_text = f"<{RDF}type>", f"<{OWL}deprecated>"
+        dates = {f"<{p}>" for p in DATE_PROPERTIES}
+        entity_start = f"<{self.uri_space}"
+        subjects = {s for s, _p, _o in triples}
         self.triples += len(triples)
         self.subjects = _union([*self.subjects, _digests(subjects)])
-        self.objects = _union([*self.objects, _digests(t.object for t in triples)])
-        self.entities += sum(1 for s in subjects if isinstance(s, ox.NamedNode)
-                             and s.value.startswith(self.uri_space))
-        deprecated = {t.subject for t in triples if t.predicate.value == OWL + "deprecated"}
+        self.objects = _union([*self.objects, _digests(o for _s, _p, o in triples)])
+        self.entities += sum(1 for s in subjects if s.startswith(entity_start))
+        deprecated = {s for s, p, _o in triples if p == deprecated_text}
         members: dict[str, set] = {}
-        for t in triples:
-            p = t.predicate.value
-            self.property_triples[p] += 1
-            if p == rdf_type and isinstance(t.object, ox.NamedNode):
-                members.setdefault(t.object.value, set()).add(t.subject)
-            elif p in DATE_PROPERTIES and isinstance(t.object, ox.Literal):
-                found = _date_bounds(t.object)
+        for p, count in Counter(p for _s, p, _o in triples).items():
+            self.property_triples[p[1:-1]] += count
+        for s, p, o in triples:
+            if p == type_text:
+                if o.startswith("<"):
+                    members.setdefault(o[1:-1], set()).add(s)
+            elif p in dates:
+                found = _date_bounds(o)
                 if found:
-                    low = (found[0], t.object.value, t.object)
-                    high = (found[1], t.object.value, t.object)
+                    low, high = (found[0], found[2], found), (found[1], found[2], found)
                     if self.start is None or low[:2] < self.start[:2]:
                         self.start = low
                     if self.end is None or high[:2] > self.end[:2]:
@@ -388,7 +409,7 @@ class DataStats:
         for cls_iri, nodes in members.items():
             self.instances[cls_iri] += len(nodes)
             if cls_iri in EXAMPLE_CLASSES:
-                current = sorted(n.value for n in nodes if n not in deprecated)
+                current = sorted(_node_value(n) for n in nodes if n not in deprecated)
                 if current and (cls_iri not in self.examples
                                 or current[0] < self.examples[cls_iri]):
                     self.examples[cls_iri] = current[0]
@@ -412,21 +433,6 @@ class DataStats:
         if other.end is not None and (self.end is None or other.end[:2] > self.end[:2]):
             self.end = other.end
 
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)  # pyoxigraph terms do not pickle: keep the text
-        for key in ("start", "end"):
-            if state[key] is not None:
-                lit = state[key][2]
-                state[key] = (*state[key][:2], (lit.value, lit.datatype.value))
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        for key in ("start", "end"):
-            if state[key] is not None and isinstance(state[key][2], tuple):
-                value, datatype = state[key][2]
-                state[key] = (*state[key][:2], ox.Literal(value, datatype=ox.NamedNode(datatype)))
-        self.__dict__.update(state)
-
     def distinct_subjects(self) -> int:
         self.subjects = _union(self.subjects)
         return sum(len(part) for part in self.subjects)
@@ -442,7 +448,8 @@ class DataStats:
         the end."""
         if self.start is None or self.end is None:
             return None
-        return self.start[2], self.end[2]
+        return tuple(ox.Literal(found[2], datatype=ox.NamedNode(found[3]))
+                     for found in (self.start[2], self.end[2]))
 
 
 def _catalog(ds: ox.NamedNode, this: ox.NamedNode, m: DatasetMeta) -> Iterable[ox.Triple]:
