@@ -31,199 +31,65 @@ is refused with EnvironmentProblem (exit 2) and left untouched.
 
 from __future__ import annotations
 
-import bisect
 import datetime
 import hashlib
 import heapq
-import itertools
-import json
-import math
 import os
 import random
 import re
 import shutil
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.curate.synthetic_words import (
+    AGREEMENT_TYPES,
+    AGREEMENT_VERBS,
+    BILATERAL,
+    CITIES,
+    CITIES_OF,
+    COUNTRIES,
+    COUNTRY_LABEL,
+    CURRENCIES,
+    DURATIONS,
+    EVENT_TYPES,
+    EVENT_VERBS,
+    FAMILY,
+    FIELDS,
+    FIRST,
+    FOREIGN,
+    FOREIGN_WEIGHTS,
+    LAST,
+    OBJECTS,
+    PREFIXES,
+    QUALIFIERS,
+    SUFFIXES,
+    SYLLABLES,
+    TITLES,
+    VENUE_KINDS,
+    WEEKDAYS,
+    Perm,
+    TextBuilder,
+    Zipf,
+    day_text,
+    facts_of,
+    join_names,
+    mix,
+    quoted,
+    render_record,
+    with_article,
+)
 from pipeline.errors import EnvironmentProblem
 from pipeline.rdf.vocab import HCID, HCTOPIC
 
 MARKER = ".healthcoop-synthetic"
 MAX_RECORDS = 1_000_000  # keeps the register (50 MB) and links.yaml (20 MB) under their limits
-PER_SOURCE, SOURCES_PER_FILE, DIRECTORY_CHUNK, ZIPF_EXPONENT = 25, 10, 300, 1.1
+PER_SOURCE, SOURCES_PER_FILE, DIRECTORY_CHUNK = 25, 10, 300
 REVIEW_DATE = "2026-01-01"  # decision date of the placeholder links: fixed, never the clock
 QID_BASE, UNLINKED = 9_000_000_000, 3  # QIDs far above Wikidata's; actors of each kind unlinked
 INPUT_DIRS = ("data", "ontology", "shapes", "queries", ".git")
-MONTHS = "January February March April May June July August September October November " \
-         "December".split()
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-# record fields in the order they are written; those that state facts need a quote's support
-ORDER = ("id label alt_labels type honorific title person organisation status parties "
-         "signatories signed_at witnesses locations hosts participants leaders speakers visited "
-         "country part_of date start_date end_date duration amount attendee_count purpose "
-         "topics evidence").split()
-NOT_FACTS = {"id", "label", "alt_labels", "type", "topics", "evidence"}
-
-# --- word lists: within each, no two entries are alike enough to make names look duplicated
-COUNTRIES = [c.split(":") for c in (  # id:label:ISO 3166-1:weight as a foreign side:cities
-    "china:China:CN:0:Beijing,Shanghai,Guangzhou,Shenzhen,Chengdu,Wuhan,Hangzhou,Tianjin,"
-    "Kunming,Harbin,Qingdao,Xiamen|united-kingdom:United Kingdom:GB:20:London,Manchester,"
-    "Edinburgh,Cambridge|kenya:Kenya:KE:8:Nairobi,Mombasa|ethiopia:Ethiopia:ET:6:Addis Ababa|"
-    "nigeria:Nigeria:NG:6:Lagos,Abuja|south-africa:South Africa:ZA:6:Johannesburg,Cape Town|"
-    "egypt:Egypt:EG:4:Cairo|brazil:Brazil:BR:5:São Paulo,Brasília|indonesia:Indonesia:ID:5:"
-    "Jakarta|thailand:Thailand:TH:4:Bangkok|pakistan:Pakistan:PK:5:Islamabad,Karachi|germany:"
-    "Germany:DE:6:Berlin,Munich|france:France:FR:6:Paris,Lyon|japan:Japan:JP:5:Tokyo,Osaka|"
-    "australia:Australia:AU:4:Sydney,Melbourne|cambodia:Cambodia:KH:3:Phnom Penh|serbia:Serbia:"
-    "RS:3:Belgrade|argentina:Argentina:AR:3:Buenos Aires").split("|")]
-FAMILY = ("Wang Xu Zhang Liu Chen Yang Huang Zhao Wu Zhou Sun Ma Kang Guo He Gao Lin Luo Zheng "
-          "Liang Xie Song Tang Han Feng Deng Cao Peng Jia Tian Dong Pan Yuan Cai Jiang Du Ye Hu "
-          "Wei Ding Ren Shen Yao Fan Jin Shi Qian Dai Xia Fu Lai Tao Xiong Bai Meng Wen Qiu Lei "
-          "Kong Mo").split()
-SYLLABLES = ("Wei Min Jing Hua Lei Yan Jun Ping Hong Ling Xin Yu Qiang Mei Fang Hui Jie Lan Tao "
-             "Bo Chen Ning Kai Rui Xue Feng Hao Na Xia Zhi Guo Jian Song Wen Dong Shan Yi Peng "
-             "Zhen Lu").split()
-FIRST = ("Amelia Oliver Sophie James Hannah Thomas Grace William Chloe Henry Emma Daniel Olivia "
-         "Samuel Lucy Jack Ella George Isla Harry Amara Chidi Ngozi Tunde Wanjiru Kamau Achieng "
-         "Otieno Abebe Selam Tesfaye Fatima Omar Layla Karim Nadia Youssef Priya Arjun Ananya "
-         "Rahul Siti Budi Dewi Agus Somchai Niran Malee Lucas Gabriel Mariana Beatriz Rafael "
-         "Camila Mateo Valeria Diego Lukas Anna Felix Leonie Jonas Marie Hugo Camille Louis "
-         "Hiroshi Yuki Kenji Aiko Sakura Haruto Noah Mia Ethan Zara Aisha Imran Bilal Hina Dara "
-         "Sokha Milan Jelena Nikola Ivana Santiago Lucía Joaquín Zoë Tobias Elif Kofi").split()
-LAST = ("Hartley Okafor Mwangi Bekele Haddad Raman Santoso Wongsa Silva Müller Dubois Tanaka "
-        "Smith Jones Taylor Brown Wilson Evans Roberts Walker Wright Thompson White Hughes "
-        "Edwards Green Hall Wood Harris Clarke Jackson Turner Hill Moore Cooper Ward Morris King "
-        "Baker Adeyemi Balogun Eze Nwosu Okonkwo Kariuki Odhiambo Njoroge Wambui Tadesse Girma "
-        "Alemu Mansour Farouk Nasser Saleh Ibrahim Sharma Iyer Patel Nair Gupta Menon Wijaya "
-        "Hartono Kusuma Suzuki Sato Watanabe Kobayashi Yamamoto Nakamura Costa Pereira Oliveira "
-        "Barros Ferreira Almeida Souza Lima Schmidt Fischer Weber Wagner Becker Hoffmann Schulz "
-        "Bernard Moreau Laurent Lefebvre Fontaine Mercier Rousseau Petrovic Jovanovic Markovic "
-        "Sok Keo Rodriguez Fernandez Gomez Lopez Sanchez Romero Alvarez Torres Ruiz Bhatt "
-        "Qureshi Malik Siddiqui Chaudhry Mahmood Anderson Mitchell Campbell Stewart Murray "
-        "Ogunleye Achebe Kimani Chebet Desta Tekle Osei Mensah Boateng Asante Darko").split()
-PREFIXES = ("Northgate Silverlake Redwood Harbourview Kestrel Ashford Bramble Cedarbrook "
-            "Dovecote Elmstead Foxglove Granite Hawthorn Ironbridge Juniper Kingsmere Larkspur "
-            "Meadowbank Nettlefield Oakhurst Pinecrest Quarrytown Riverside Heronsgate "
-            "Thistledown Umberfield Valemount Willowmere Yarrow Zephyr Thornbury Blackwater "
-            "Coldstream Drumlin Evergreen Fairhaven Glenmoor Highcliff Hollybrook Kinloch "
-            "Lochside Marigold Copperleaf Orchard Primrose Quayside Rosemont Saltmarsh Tidewater "
-            "Upland Vantage Westbrook Birchwood Clearwater Deepdale Fernleigh Goldcrest "
-            "Heathfield Ivydene Caraway Kelpie Lavender Moorland Nightingale Opaline Peregrine "
-            "Quillon Ravensworth Seabright Tamarind Unicorn Verdant Wrenfield Sandringham Yewtree "
-            "Zenith Tarragon Beacon Cobalt Greystone Sapphire Cloudberry Ploverdale Horizon "
-            "Indigo Jubilee Driftwood Lumen Monarch Nimbus Onyx Pioneer Quartz Solstice Summit "
-            "Tundra Aurora Wisteria Bluebell Compass").split()
-FIELDS = ("Genomics|Oncology|Cardiology|Digital Health|Telemedicine|Public Health|Vaccine|"
-          "Biomedical|Paediatric|Ophthalmic|Respiratory|Rehabilitation|Diagnostics|Neuroscience|"
-          "Precision Medicine|Herbal Medicine|Maternal Health|Tropical Medicine|Infection Control|"
-          "Health Data|Pharmaceutical|Surgical|Dental|Orthopaedic|Imaging|Nutrition|Elderly Care|"
-          "Primary Care|Emergency Care|Biotech").split("|")
-SUFFIXES = [(s, t) for t, ss in (p.split(":") for p in (
-    "research-institute:Institute,Research Centre,Laboratory|hospital:Hospital,Medical Centre,"
-    "Clinic|university:University|college:College,School of Medicine|company:Group,Co. Ltd,"
-    "Technologies,Holdings,Pharma,Biosciences|association:Association,Society,Foundation,"
-    "Network|business-council:Business Council,Trade Council|government-agency:Commission,"
-    "Bureau,Agency|regulator:Authority,Inspectorate|health-service:Health Service,Health Trust|"
-    "media-organisation:News Agency,Media Group|international-organisation:Alliance"
-    ).split("|")) for s in ss.split(",")]
-VENUE_KINDS = ("Convention Centre", "Conference Hall", "Exhibition Centre", "International Hotel",
-               "Science Park", "Congress Centre")
-TITLES = ("Director|Deputy Director|President|Vice President|Chief Executive|Chair|Secretary-"
-          "General|Head of International Cooperation|Chief Medical Officer|Dean|Senior "
-          "Researcher|Programme Manager|Chief Scientist|Head of Public Affairs").split("|")
-OBJECTS = [(o.split("=")[0], o.split("=")[1].split()) for o in (  # what it is about = topics
-    "telemedicine services for rural clinics=telemedicine primary-care|genomic sequencing for "
-    "rare diseases=genomics rare-diseases|clinical trials of new cancer therapies=cancer "
-    "life-sciences|training for nurses and midwives=health-workforce maternal-and-child-health|"
-    "surveillance of antimicrobial resistance=antimicrobial-resistance public-health|electronic "
-    "health records for district hospitals=electronic-health-records digital-health|artificial "
-    "intelligence for medical imaging=artificial-intelligence medical-technology|vaccine "
-    "research and production=pandemic-response life-sciences|care for older people=healthy-"
-    "ageing|the regulation of medical devices=medical-devices medicines-regulation|access to "
-    "essential medicines=access-to-medicines|research in traditional Chinese medicine="
-    "traditional-chinese-medicine|the management of chronic diseases=chronic-disease primary-"
-    "care|the exchange of health data=health-data|the detection of counterfeit medicines="
-    "counterfeit-medicines drug-safety|exchanges of medical students=medical-education|"
-    "preparedness for pandemics=pandemic-response global-health-security|biomarker research for "
-    "personalised treatment=biomarkers personalised-medicine|investment in health innovation="
-    "health-innovation health-investment|leadership training for hospital managers=healthcare-"
-    "leadership|the treatment and prevention of COVID-19=covid-19|public health campaigns="
-    "public-health|the monitoring of drug safety=drug-safety").split("|")]
-AGREEMENT_VERBS = ("to develop", "to expand", "to improve", "to support", "to cooperate on",
-                   "to jointly fund", "to promote", "to strengthen")
-EVENT_VERBS = ("to discuss", "to review progress on", "to exchange views on", "to promote")
-AGREEMENT_TYPES = [t.split(":") for t in (  # type:weight:noun
-    "memorandum-of-understanding:30:memorandum of understanding|cooperation-arrangement:12:"
-    "cooperation arrangement|collaboration-agreement:14:collaboration agreement|contract:8:"
-    "contract|investment-agreement:8:investment agreement|fund-commitment:5:fund commitment|"
-    "data-exchange-agreement:6:data exchange agreement|commercial-agreement:10:commercial "
-    "agreement|joint-statement:7:joint statement").split("|")]
-BILATERAL = {"memorandum-of-understanding", "contract", "cooperation-arrangement",
-             "collaboration-agreement", "data-exchange-agreement"}
-EVENT_TYPES = [t.split(":") for t in (  # type:weight:group:noun (titled kinds: the title's word)
-    "meeting:15:talk:meeting|working-meeting:6:talk:working meeting|video-meeting:8:talk:video "
-    "meeting|dialogue:4:gathering:Dialogue|visit:8:visit:visit|official-visit:5:visit:official "
-    "visit|delegation-visit:8:visit:delegation visit|conference:10:gathering:Conference|forum:8:"
-    "gathering:Forum|trade-fair:3:gathering:Expo|signing-ceremony:8:gathering:Signing Ceremony|"
-    "panel-session:4:speech:panel session|presentation:5:speech:presentation|speech:8:speech:"
-    "speech").split("|")]
-DURATIONS = [("P2Y", "two-year"), ("P3Y", "three-year"), ("P5Y", "five-year"),
-             ("P10Y", "ten-year"), ("P18M", "18-month")]
-CURRENCIES = [("GBP", "£{}"), ("CNY", "RMB {}"), ("USD", "US${}"), ("EUR", "€{}"),
-              ("HKD", "HK${}"), ("JPY", "{} yen"), (None, "{}")]
-QUALIFIERS = [("exact", ""), ("exact", ""), ("more-than", "more than "),
-              ("approximately", "about "), ("up-to", "up to ")]
-PLAIN = re.compile(r"[a-z][a-z0-9-]*|[A-Z]{3}|P\d+[YM]")
-
-
-def _slug(label: str) -> str:
-    ascii_ = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")
-
-
-CITIES = [(_slug(c), c, cid) for cid, _l, _c, _w, cs in COUNTRIES for c in cs.split(",")]
-COUNTRY_LABEL = {c[0]: c[1] for c in COUNTRIES}
-CITIES_OF = {c[0]: [x for x in CITIES if x[2] == c[0]] for c in COUNTRIES}
-FOREIGN, FOREIGN_WEIGHTS = [c[0] for c in COUNTRIES[1:]], [int(c[3]) for c in COUNTRIES[1:]]
-
-
-def _mix(a: int, b: int) -> int:
-    """A 64-bit hash of two integers (splitmix64's finaliser): per-entity facts, no state."""
-    x = (a * 0x9E3779B97F4A7C15 + b * 0xBF58476D1CE4E5B9 + 0x94D049BB133111EB) % 2**64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) % 2**64
-    return x ^ (x >> 31)
-
-
-class _Perm:
-    """i -> (a*i + b) mod n: a bijection of range(n) chosen by the seed."""
-
-    def __init__(self, n: int, seed: int, salt: int):
-        self.n, h = max(n, 1), _mix(seed, salt)
-        self.a, self.b = h % self.n | 1, (h >> 32) % self.n
-        while math.gcd(self.a, self.n) != 1:
-            self.a += 2
-
-    def __call__(self, i: int) -> int:
-        return (self.a * i + self.b) % self.n
-
-
-class _Zipf:
-    """Draw from range(n) with P(rank r) ~ 1/(r+1)^s, the ranks spread over the indices by a
-    permutation (so the popular actors are not all in the first file)."""
-
-    def __init__(self, n: int, rng: random.Random, seed: int, salt: int):
-        self.cum = list(itertools.accumulate(1.0 / (r + 1) ** ZIPF_EXPONENT for r in range(n)))
-        self.rng, self.perm = rng, _Perm(n, seed, salt)
-
-    def __call__(self) -> int:
-        rank = bisect.bisect_left(self.cum, self.rng.random() * self.cum[-1])
-        return self.perm(min(rank, len(self.cum) - 1))
-
-
 @dataclass(frozen=True)
 class Summary:
     """What `generate_project` wrote: counts by kind, files, bytes, seconds taken."""
@@ -243,83 +109,6 @@ class Summary:
                 f"{self.bytes / 1e6:.1f} MB) into {self.out_dir} in {self.seconds:.1f} s")
 
 
-def _q(value: str) -> str:
-    """A YAML scalar: ids and codes plain, everything else double-quoted (JSON is YAML)."""
-    return value if PLAIN.fullmatch(value) else json.dumps(value, ensure_ascii=False)
-
-
-def _render(rows: list[str], rec: dict, sid: str) -> None:
-    """Append one record as YAML lines, fields in ORDER."""
-    for n, key in enumerate(sorted(rec, key=ORDER.index)):
-        value, lead = rec[key], "  - " if n == 0 else "    "
-        if key == "evidence":
-            rows.append(f"{lead}evidence:")
-            for quote, _start, supports, occurrence in value:
-                rows += [f"      - source: {sid}", f"        quote: {_q(quote)}",
-                         f"        supports: [{', '.join(supports)}]"]
-                rows += [f"        occurrence: {occurrence}"] if occurrence else []
-        elif key == "alt_labels":
-            rows += [f"{lead}alt_labels:", f"      - label: {_q(value)}", "        kind: acronym"]
-        elif isinstance(value, list):
-            rows.append(f"{lead}{key}: [{', '.join(value)}]")
-        elif isinstance(value, dict):
-            rows += [f"{lead}{key}:"] + [f"      {k}: {_q(v)}" for k, v in value.items()]
-        else:
-            rows.append(f"{lead}{key}: {_q(value)}")
-    rows.append("")
-
-
-def _facts(rec: dict) -> list[str]:
-    return [k for k in ORDER if k in rec and k not in NOT_FACTS]
-
-
-class _Text:
-    """A source text built sentence by sentence, each sentence's start kept as an offset in
-    the text as the pipeline normalises it (whitespace runs -> one space)."""
-
-    def __init__(self, sid: str, title: str, dateline: datetime.date | None = None):
-        self.sid, self.title, self.dateline = sid, title, dateline
-        self.parts, self.length, self.quotes = [title], len(title), []
-
-    def add(self, sentence: str, sep: str = " ") -> int:
-        self.parts.append(sep + sentence)
-        self.length += 1 + len(sentence)
-        return self.length - len(sentence)
-
-    def quote(self, sentence: str, supports: list[str], sep: str = " ") -> list:
-        """An evidence entry [quote, start, supports, occurrence] quoting `sentence` (less its
-        final stop); a sentence equal to the one before is quoted there, not added again."""
-        last = self.quotes[-1] if self.quotes else None
-        again = last and last[0] == sentence.rstrip(".") and last[1] == self.length - len(sentence)
-        start = last[1] if again else self.add(sentence, sep)
-        self.quotes.append([sentence.rstrip("."), start, supports, None])
-        return self.quotes[-1]
-
-    def finish(self) -> bytes:
-        norm = " ".join(p.lstrip() for p in self.parts)
-        for entry in self.quotes:
-            found, at = [], norm.find(entry[0])
-            while at != -1:
-                found.append(at)
-                at = norm.find(entry[0], at + 1)
-            if entry[1] not in found:  # pragma: no cover - a bug in the generator
-                raise AssertionError(f"quote not at its sentence in {self.sid}: {entry[0]!r}")
-            entry[3] = found.index(entry[1]) + 1 if len(found) > 1 else None
-        return ("".join(self.parts) + "\n").encode("utf-8")
-
-
-def _join(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _a(word: str) -> str:
-    return ("an " if word.startswith(("a", "e", "i", "o", "u", "8", "18")) else "a ") + word
-
-
-def _day(d: datetime.date) -> str:
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-
-
 class _Generator:
     """Writes the corpus into `root`; actors are (id, label, display) tuples."""
 
@@ -330,17 +119,17 @@ class _Generator:
         self.n_venues, self.n_sources = max(6, n // 400), -(-n // PER_SOURCE)
         self.w, self.ws = max(5, len(str(n))), max(4, len(str(self.n_sources)))
         self.wa = max(4, len(str(self.n_orgs)))
-        self.perm_org = _Perm(len(PREFIXES) * len(FIELDS) * len(SUFFIXES), seed, 1)
-        self.perm_cn = _Perm(len(FAMILY) * len(SYLLABLES) ** 2, seed, 2)
-        self.perm_fo = _Perm(len(FIRST) * len(LAST), seed, 3)
-        self.perm_venue = _Perm(len(PREFIXES) * len(VENUE_KINDS) * len(CITIES), seed, 4)
+        self.perm_org = Perm(len(PREFIXES) * len(FIELDS) * len(SUFFIXES), seed, 1)
+        self.perm_cn = Perm(len(FAMILY) * len(SYLLABLES) ** 2, seed, 2)
+        self.perm_fo = Perm(len(FIRST) * len(LAST), seed, 3)
+        self.perm_venue = Perm(len(PREFIXES) * len(VENUE_KINDS) * len(CITIES), seed, 4)
         # organisations: even indices Chinese, odd foreign; persons: every third foreign
         n_fo = self.n_persons // 3
-        self.z_org = {True: _Zipf((self.n_orgs + 1) // 2, self.rng, seed, 5),
-                      False: _Zipf(self.n_orgs // 2, self.rng, seed, 6)}
-        self.z_per = {True: _Zipf(self.n_persons - n_fo, self.rng, seed, 7),
-                      False: _Zipf(n_fo, self.rng, seed, 8)}
-        self.z_place = _Zipf(len(CITIES) + self.n_venues, self.rng, seed, 9)
+        self.z_org = {True: Zipf((self.n_orgs + 1) // 2, self.rng, seed, 5),
+                      False: Zipf(self.n_orgs // 2, self.rng, seed, 6)}
+        self.z_per = {True: Zipf(self.n_persons - n_fo, self.rng, seed, 7),
+                      False: Zipf(n_fo, self.rng, seed, 8)}
+        self.z_place = Zipf(len(CITIES) + self.n_venues, self.rng, seed, 9)
         self.media = [i for i in range(min(self.n_orgs, 5000))
                       if self._org_parts(i)[2][1] == "media-organisation"][:40]
         self.org, self.person = lru_cache(8192)(self._org), lru_cache(8192)(self._person)
@@ -348,7 +137,7 @@ class _Generator:
 
     # --- persons, organisations and places: facts are hashes of (seed, index) -------------
     def _h(self, salt: int, i: int) -> int:
-        return _mix(self.seed * 1_000_003 + salt, i)
+        return mix(self.seed * 1_000_003 + salt, i)
 
     def _org_parts(self, i: int) -> tuple:
         x = self.perm_org(i)
@@ -457,14 +246,14 @@ class _Generator:
     def _directory(self, chunk: list) -> None:
         self.directories += 1
         sid = f"dir-{self.directories:04d}"
-        text = _Text(sid, f"Synthetic directory {self.directories}: delegates, organisations "
+        text = TextBuilder(sid, f"Synthetic directory {self.directories}: delegates, organisations "
                           "and venues")
         kinds: dict[str, list] = {}
         for kind, rec, sentence in chunk:
             rec = dict(rec)  # the cached one stays as it was
             if sentence:
                 named = ["label"] if kind in ("persons", "organisations") else []
-                rec["evidence"] = [text.quote(sentence, named + _facts(rec), "\n")]
+                rec["evidence"] = [text.quote(sentence, named + facts_of(rec), "\n")]
             kinds.setdefault(kind, []).append(rec)
         self._source(text)
         rows = [f"# Synthetic records (healthcoop bench generate, seed {self.seed}): places, "
@@ -472,21 +261,22 @@ class _Generator:
         for kind in ("places", "organisations", "persons", "roles"):
             rows += [f"{kind}:"] if kind in kinds else []
             for rec in kinds.get(kind, []):
-                _render(rows, rec, sid)
+                render_record(rows, rec, sid)
         self._write(f"data/records/directory-{self.directories:04d}.yaml", "\n".join(rows))
 
     # --- the N records: agreements and events --------------------------------------------
     def kind(self, j: int) -> str:
-        return "agr" if _mix(self.seed, j) % 100 < 60 else "evt"
+        return "agr" if mix(self.seed, j) % 100 < 60 else "evt"
 
     def when(self, dl: datetime.date, span: bool) -> tuple[str, dict]:
         """(phrase opening the sentence, date fields) for a record reported on dateline dl."""
         r, rng = self.rng.random(), self.rng
         d = dl - datetime.timedelta(days=rng.randrange(2, 60))
         if r < 0.45:
-            return f"On {_day(d)}, ", {"date": {"value": d.isoformat()}}
+            return f"On {day_text(d)}, ", {"date": {"value": d.isoformat()}}
         if r < 0.55:
-            return f"In {_day(d)[len(str(d.day)) + 1:]}, ", {"date": {"value": d.isoformat()[:7]}}
+            month = day_text(d)[len(str(d.day)) + 1:]
+            return f"In {month}, ", {"date": {"value": d.isoformat()[:7]}}
         if r < 0.70:
             return f"In {dl.year}, ", {"date": {"value": str(dl.year)}}
         if r < 0.80:  # resolved against the dateline, and the record says how
@@ -499,9 +289,9 @@ class _Generator:
                 f"{WEEKDAYS[dl.weekday()]}); '{said}' is {d.isoformat()}."}}
         if span and r < 0.92:
             end = d + datetime.timedelta(days=rng.randrange(1, 4))
-            first = str(d.day) if d.month == end.month else _day(d).rsplit(" ", 1)[0] \
-                if d.year == end.year else _day(d)
-            return f"From {first} to {_day(end)}, ", {"start_date": {"value": d.isoformat()},
+            first = str(d.day) if d.month == end.month else day_text(d).rsplit(" ", 1)[0] \
+                if d.year == end.year else day_text(d)
+            return f"From {first} to {day_text(end)}, ", {"start_date": {"value": d.isoformat()},
                                                        "end_date": {"value": end.isoformat()}}
         return "", {}
 
@@ -510,7 +300,7 @@ class _Generator:
         topics = [t for t in topics if t in self.topics] or [self.rng.choice(self.topics)]
         return f"{self.rng.choice(verbs)} {text}", topics
 
-    def agreement(self, j: int, text: _Text, titled: list) -> dict:
+    def agreement(self, j: int, text: TextBuilder, titled: list) -> dict:
         rng = self.rng
         atype, _w, noun = rng.choices(AGREEMENT_TYPES, [int(t[1]) for t in AGREEMENT_TYPES])[0]
         parties = [self.actor(True)]
@@ -519,7 +309,7 @@ class _Generator:
         lead, dates = self.when(text.dateline, False)
         rec = {"id": f"agr-{j + 1:0{self.w}d}", "type": atype, "parties": [p[0] for p in parties],
                "label": f"{noun[0].upper()}{noun[1:]} {'between' if parties[1:] else 'of'} "
-                        f"{_join([p[1] for p in parties])}"} | dates
+                        f"{join_names([p[1] for p in parties])}"} | dates
         said, later, verb = "", "", "issued" if atype == "joint-statement" else "signed"
         if rng.random() < 0.08:
             rec["title"] = " ".join(w if w == "of" else w.capitalize() for w in noun.split()) \
@@ -528,7 +318,7 @@ class _Generator:
         if verb == "signed" and rng.random() < 0.25:
             signers = [self.someone(True), self.someone(False)]
             rec["signatories"] = [p[0] for p in signers]
-            later += f" by {_join([p[2] for p in signers])}"
+            later += f" by {join_names([p[2] for p in signers])}"
         if verb == "signed" and titled and rng.random() < 0.3:
             rec["signed_at"], event_title, _place = titled[-1]
             later += f" at the {event_title}"
@@ -556,14 +346,14 @@ class _Generator:
         rec |= {"topics": topics} if topics else {}
         second = [k for k in ("signatories", "signed_at", "witnesses") if k in rec]
         rec["evidence"] = [text.quote(
-            f"{lead}{_join([p[2] for p in parties])} {verb} {_a(noun_said)}{said}.",
-            ["type"] + [k for k in _facts(rec) if k not in second], "\n\n")]
+            f"{lead}{join_names([p[2] for p in parties])} {verb} {with_article(noun_said)}{said}.",
+            ["type"] + [k for k in facts_of(rec) if k not in second], "\n\n")]
         if later:
             rec["evidence"].append(text.quote(f"The {noun} was {verb}{later}.", second))
         self.agreements += 1
         return rec
 
-    def event(self, j: int, text: _Text, titled: list) -> dict:
+    def event(self, j: int, text: TextBuilder, titled: list) -> dict:
         rng = self.rng
         etype, _w, group, noun = rng.choices(EVENT_TYPES, [int(t[1]) for t in EVENT_TYPES])[0]
         lead, dates = self.when(text.dateline, group in ("gathering", "visit"))
@@ -577,7 +367,7 @@ class _Generator:
             rec |= {"hosts": [host[0]]} | ({"participants": [g[0] for g in guests]} if guests
                                             else {})
             body = f"{host[2]} hosted the {rec['title']} {place[3]}" + (
-                f" with {_join([g[2] for g in guests])}" if guests else "")
+                f" with {join_names([g[2] for g in guests])}" if guests else "")
         elif group == "visit":
             leader, visited = self.someone(False), self.actor(True) if rng.random() < 0.8 else None
             if visited is None:  # a city or venue visited rather than a body
@@ -587,7 +377,8 @@ class _Generator:
             rec |= {"leaders": [leader[0]], "visited": [visited[0]]} | (
                 {"participants": [g[0] for g in guests]} if guests else {})
             rec["label"] = f"{noun[0].upper()}{noun[1:]} by {leader[1]} to {visited[1]}"
-            body = (f"a delegation from {_join([g[2] for g in guests])} led by {leader[2]} visited"
+            guest_names = join_names([g[2] for g in guests]) if guests else ""
+            body = (f"a delegation from {guest_names} led by {leader[2]} visited"
                     if guests else f"{leader[2]} " + ("paid an official visit to"
                                                       if etype == "official-visit" else "visited")
                     ) + f" {visited[2]}"
@@ -599,11 +390,12 @@ class _Generator:
                 host, guests = self.actor(True), self.actors(False, rng.randrange(1, 4))
                 rec |= {"hosts": [host[0]], "participants": [g[0] for g in guests]}
                 rec["label"] = f"{noun[0].upper()}{noun[1:]} of {host[1]} with {guests[0][1]}"
-                body = f"{host[2]} held {_a(noun)} with {_join([g[2] for g in guests])}"
+                guest_names = join_names([g[2] for g in guests])
+                body = f"{host[2]} held {with_article(noun)} with {guest_names}"
             else:
                 speaker = self.someone(rng.random() < 0.5)
                 rec["speakers"], rec["label"] = [speaker[0]], f"{noun.capitalize()} by {speaker[1]}"
-                body = f"{speaker[2]} gave {_a(noun)}"
+                body = f"{speaker[2]} gave {with_article(noun)}"
         if place:
             rec["locations"] = [place[0]]
             tail += f" {place[3]}" if group != "gathering" else ""
@@ -620,7 +412,7 @@ class _Generator:
             attendance = (f"The {rec['title']} was attended by {words}"
                           f"{rec['attendee_count']['value']} delegates.")
         sentence = lead + (body if lead else body[0].upper() + body[1:]) + tail + "."
-        rec["evidence"] = [text.quote(sentence, ["type"] + [k for k in _facts(rec)
+        rec["evidence"] = [text.quote(sentence, ["type"] + [k for k in facts_of(rec)
                                                             if k != "attendee_count"], "\n\n")]
         if attendance:
             rec["evidence"].append(text.quote(attendance, ["attendee_count"]))
@@ -637,19 +429,19 @@ class _Generator:
             for s in sources:
                 dateline = datetime.date(2010, 1, 1) + datetime.timedelta(
                     days=self.rng.randrange(16 * 365))
-                text = _Text(f"src-{s + 1:0{self.ws}d}",
-                             f"Health cooperation bulletin {s + 1}, {_day(dateline)}", dateline)
+                text = TextBuilder(f"src-{s + 1:0{self.ws}d}",
+                             f"Health cooperation bulletin {s + 1}, {day_text(dateline)}", dateline)
                 publisher = self.org(self.rng.choice(self.media))[0] \
                     if self.media and self.rng.random() < 0.3 else None
                 text.add(f"Published {f'by {publisher[1]} ' if publisher else ''}on "
-                         f"{_day(dateline)}.", "\n")
+                         f"{day_text(dateline)}.", "\n")
                 titled: list = []
                 made = [(self.kind(j), (self.agreement if self.kind(j) == "agr" else self.event)(
                     j, text, titled)) for j in range(s * PER_SOURCE, min((s + 1) * PER_SOURCE,
                                                                          self.n))]
                 self._source(text, publisher)
                 for kind, rec in made:
-                    _render(rows["agreements" if kind == "agr" else "events"], rec, text.sid)
+                    render_record(rows["agreements" if kind == "agr" else "events"], rec, text.sid)
             out = [f"# Synthetic records (healthcoop bench generate, seed {self.seed}): "
                    f"agreements and events reported by\n# src-{sources[0] + 1:0{self.ws}d} to "
                    f"src-{sources[-1] + 1:0{self.ws}d}; actors, places and roles are in "
@@ -664,18 +456,19 @@ class _Generator:
         (self.root / rel).write_bytes(data)
         self.files, self.bytes = self.files + 1, self.bytes + len(data)
 
-    def _source(self, text: _Text, publisher: tuple | None = None) -> None:
+    def _source(self, text: TextBuilder, publisher: tuple | None = None) -> None:
         data = text.finish()
         self._write(f"data/sources/{text.sid}.txt", data)
         entry = [f"  - id: {text.sid}", f"    file: {text.sid}.txt",
-                 f"    sha256: {hashlib.sha256(data).hexdigest()}", f"    title: {_q(text.title)}",
+                 f"    sha256: {hashlib.sha256(data).hexdigest()}",
+                 f"    title: {quoted(text.title)}",
                  "    language: en"]
         if publisher:
             entry += [f"    publisher: {publisher[0]}",
-                      f"    publisher_quote: {_q('Published by ' + publisher[1])}"]
+                      f"    publisher_quote: {quoted('Published by ' + publisher[1])}"]
         if text.dateline:
             entry += ["    dateline:", f'      value: "{text.dateline.isoformat()}"',
-                      f'      quote: "{_day(text.dateline)}"']
+                      f'      quote: "{day_text(text.dateline)}"']
         self.registry.write("\n".join(entry) + "\n")
 
     def ids(self):
