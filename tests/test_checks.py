@@ -11,7 +11,8 @@ from rapidfuzz import fuzz
 
 from pipeline.check.checks import _check_duplicate_actors
 from pipeline.errors import IssueList
-from pipeline.read.records import Organisation, Person, load_records
+from pipeline.read.record_types import Organisation, Person
+from pipeline.read.records import load_records
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.cli import main  # noqa: E402
 from pipeline.curate.draft import _norm, draft_text, known_names  # noqa: E402
-from pipeline.read.records import Organisation, Person, Place, load_records  # noqa: E402
+from pipeline.read.record_types import Organisation, Person, Place  # noqa: E402
+from pipeline.read.records import load_records  # noqa: E402
 from pipeline.read.sources import load_sources  # noqa: E402
 
 KNOWN_FOUND_MIN = 0.90

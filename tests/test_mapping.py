@@ -6,7 +6,8 @@ from rdflib import Graph
 from rdflib.compare import graph_diff, isomorphic
 
 from pipeline.rdf.mapping import MappingContext, map_record
-from pipeline.read.records import Agreement, Organisation, RecordSet
+from pipeline.read.record_types import Agreement, Organisation
+from pipeline.read.records import RecordSet
 from pipeline.read.sources import SourceText
 
 TEXT = "Intro.\nEight Great Technologies and Leaguer International Co signed an agreement to " \
@@ -111,7 +112,7 @@ def test_unstated_currency_is_not_invented():
         "id": "x-org", "label": "X", "type": "company",
         "evidence": [{"source": "src", "quote": "Leaguer International Co"}],
     })
-    from pipeline.read.records import Initiative
+    from pipeline.read.record_types import Initiative
     fund = Initiative.model_validate({
         "id": "x-fund", "label": "X fund", "type": "fund", "owners": ["x-org"],
         "amount": {"value": "200000000", "qualifier": "more-than", "stated_as": "over 200 million"},

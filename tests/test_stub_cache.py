@@ -12,7 +12,7 @@ from pipeline.build import load_project
 from pipeline.check import stub_cache, stubs
 from pipeline.check.shacl import ShaclRun, load_shapes
 from pipeline.errors import IssueList
-from pipeline.read.records import Role
+from pipeline.read.record_types import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 

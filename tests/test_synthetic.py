@@ -22,7 +22,8 @@ from mini_project import snapshot
 
 from pipeline.curate.synthetic import MARKER, UNLINKED, generate_project
 from pipeline.errors import EnvironmentProblem, IssueList
-from pipeline.read.records import Agreement, Event, Organisation, Person, load_records
+from pipeline.read.record_types import Agreement, Event, Organisation, Person
+from pipeline.read.records import load_records
 from pipeline.read.sources import load_sources
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,8 @@ from pathlib import Path
 from rapidfuzz import process
 
 from pipeline.errors import IssueList, Severity
-from pipeline.read.records import Event, Record, RecordSet
+from pipeline.read.record_types import Event, Record
+from pipeline.read.records import RecordSet
 from pipeline.read.sources import SourceText
 
 ACTOR_KINDS = {"person", "organisation", "country"}
@@ -213,7 +214,7 @@ def _check_duplicate_actors(records: RecordSet, issues: IssueList) -> None:
     edit distance of at most 5% of the two lengths together, so only names whose lengths
     are that close are scored (`_near_names`), which keeps the check fast with 10^5 actors.
     """
-    from pipeline.read.records import Organisation, Person
+    from pipeline.read.record_types import Organisation, Person
 
     actors = [r for r in records.sorted()
               if isinstance(r, (Person, Organisation)) and not r.deprecated]
@@ -474,7 +475,7 @@ def check_sources(root, sources: dict[str, SourceText], records: RecordSet,
     no record uses a source's id, a stated publisher is an organisation, and the language is
     a well-formed BCP 47 tag.
     """
-    from pipeline.read.records import ID_MAX, ID_PATTERN
+    from pipeline.read.record_types import ID_MAX, ID_PATTERN
     from pipeline.read.sources import REGISTRY
     from pipeline.read.yamlfile import load_yaml
 

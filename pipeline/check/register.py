@@ -27,7 +27,8 @@ from rapidfuzz import fuzz, process
 
 from pipeline.errors import InvalidData, IssueList, Severity
 from pipeline.rdf.vocab import HCID
-from pipeline.read.records import ID_PATTERN, salvage_ids
+from pipeline.read.record_types import ID_PATTERN
+from pipeline.read.records import salvage_ids
 from pipeline.read.sources import REGISTRY as SOURCE_REGISTRY
 from pipeline.read.yamlfile import load_yaml, read_input
 

@@ -30,7 +30,7 @@ import rdflib
 
 from pipeline.read import record_cache
 from pipeline.read.record_cache import code_digest, prune, store  # noqa: F401 - the cache's API
-from pipeline.read.records import Role
+from pipeline.read.record_types import Role
 
 FORMAT = "healthcoop-stub-cache 1"
 

@@ -34,15 +34,8 @@ from rapidfuzz import fuzz
 
 from pipeline.check.register import write_atomically
 from pipeline.errors import EnvironmentProblem, InvalidData, IssueList
-from pipeline.read.records import (
-    RECORDS_DIR,
-    Organisation,
-    Person,
-    Place,
-    Record,
-    RecordSet,
-    load_records,
-)
+from pipeline.read.record_types import Organisation, Person, Place, Record
+from pipeline.read.records import RECORDS_DIR, RecordSet, load_records
 from pipeline.read.sources import SourceText, load_sources
 
 DRAFT_SUFFIX = ".draft.yaml"

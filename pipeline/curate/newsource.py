@@ -26,7 +26,8 @@ from pathlib import Path
 
 from pipeline.check.register import write_atomically
 from pipeline.errors import EnvironmentProblem, InvalidData, Issue, IssueList
-from pipeline.read.records import ID_MAX, ID_PATTERN, RECORDS_DIR
+from pipeline.read.record_types import ID_MAX, ID_PATTERN
+from pipeline.read.records import RECORDS_DIR
 from pipeline.read.sources import ARCHIVE, REGISTRY, load_sources
 from pipeline.read.yamlfile import load_yaml
 from pipeline.terminal import terminal_safe
@@ -93,10 +94,10 @@ def register_source(root: Path, file: Path, *, source_id: str | None = None,
     if not title:
         raise InvalidData(f"{shown} has no line to take a title from.",
                           fix="Pass the headline with --title \"...\".")
-    from pipeline.read.records import _check_label
+    from pipeline.read.record_types import check_label
 
     try:  # never write what `healthcoop validate` would then refuse
-        _check_label(title)
+        check_label(title)
     except ValueError as err:
         raise InvalidData(f"The title {terminal_safe(title)[:200]!r} {err}.",
                           fix="Pass the headline as plain text with --title \"...\".") from err

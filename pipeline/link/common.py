@@ -155,7 +155,8 @@ def load_entities(root: Path, records=None) -> Entities:
     """Persons, organisations and places from the records, sorted by id (tombstones left
     out), and the ids of records that failed their schema. `records`: the project's
     RecordSet when the caller has already read it (the records are then not read again)."""
-    from pipeline.read.records import Organisation, Person, Place, Role, load_records
+    from pipeline.read.record_types import Organisation, Person, Place, Role
+    from pipeline.read.records import load_records
 
     if records is None:
         records = load_records(root, IssueList())

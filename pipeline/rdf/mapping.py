@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from pipeline.rdf import vocab
 from pipeline.rdf.vocab import HC, HCID, HCTOPIC, OA, SCHEMA
-from pipeline.read.records import (
+from pipeline.read.record_types import (
     Agreement,
     AltLabel,
     Amount,
@@ -32,9 +32,9 @@ from pipeline.read.records import (
     Person,
     Place,
     Record,
-    RecordSet,
     Role,
 )
+from pipeline.read.records import RecordSet
 from pipeline.read.sources import SourceText, repair_text
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]

@@ -264,7 +264,7 @@ def _entry_well_typed(entry: dict, doc: YamlDocument, path: tuple, where: str,
     """Every field of a registry entry has the type and form it must have; each problem is
     a located issue. (A list where text belongs would otherwise reach the dumps as its
     Python repr.)"""
-    from pipeline.read.records import _check_label, _check_text
+    from pipeline.read.record_types import check_label, check_text
 
     ok = True
 
@@ -283,7 +283,7 @@ def _entry_well_typed(entry: dict, doc: YamlDocument, path: tuple, where: str,
                 f"Write `{key}:` as one quoted value.")
             continue
         try:
-            (_check_text if key in ("note", "publisher_quote") else _check_label)(value)
+            (check_text if key in ("note", "publisher_quote") else check_label)(value)
         except ValueError as err:
             bad((key,), f"`{key}` {err}.", "Retype the value as plain text on one line.")
     sha = entry.get("sha256")
