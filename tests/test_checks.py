@@ -83,3 +83,31 @@ def test_duplicate_actor_check_equals_pairwise_definition(tmp_path):
             re.search(r"of \w+ '([^']+)'", i.message).group(1)) for i in issues.items]
     assert len(expected) >= 10  # the planted copies really are found (14 with this seed)
     assert sorted(got) == sorted(expected)
+
+
+def test_record_checks_on_fresh_workers_equal_those_in_one_process(tmp_path, monkeypatch):
+    """The per-record checks run in chunks on forked workers, fresh ones every few chunks
+    (pipeline/parallel.py, `per_worker`): the findings are those of one process, in the
+    same order, on a corpus with planted unknown references."""
+    from pipeline.check import checks
+    from pipeline.curate.synthetic import generate_project
+    from pipeline.read.record_types import Agreement
+    from pipeline.read.sources import load_sources
+
+    project = tmp_path / "corpus"
+    generate_project(project, 600, 5, ROOT)
+    records = load_records(project, IssueList())
+    sources = load_sources(project, IssueList())
+    agreements = sorted(rid for rid, r in records.records.items() if isinstance(r, Agreement))
+    for n, rid in enumerate(agreements[::40]):
+        records.records[rid] = records.records[rid].model_copy(
+            update={"parties": [f"nobody-{n}"]})
+    monkeypatch.setattr(checks, "CHECK_CHUNK", 25)
+    monkeypatch.setattr(checks, "CHECK_WORKER_CHUNKS", 1)
+    found = {}
+    for jobs in (1, 2):
+        issues = IssueList()
+        checks.check_records(records, sources, None, issues, jobs=jobs)
+        found[jobs] = [(i.file, i.line, i.field, i.message) for i in issues.items]
+    assert found[1] == found[2]
+    assert sum("nobody-" in message for *_rest, message in found[1]) >= len(agreements[::40])

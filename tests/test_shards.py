@@ -258,6 +258,7 @@ def test_stubs_prepared_on_all_cores_equal_those_prepared_in_one(corpus, monkeyp
 
     monkeypatch.setattr(stubs, "map_record", failing)
     monkeypatch.setattr(stubs, "STUB_CHUNK", 7)
+    monkeypatch.setattr(stubs, "STUB_WORKER_CHUNKS", 2)  # fresh workers every 2 chunks
     prepared = {}
     for jobs in ("1", "2"):
         monkeypatch.setenv("HEALTHCOOP_JOBS", jobs)

@@ -59,7 +59,7 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
     chunks = [todo[i:i + CHECK_CHUNK] for i in range(0, len(todo), CHECK_CHUNK)]
     state = (records, sources, topics, ids)
     found_in: dict[str, list] = {records.where[rid].file: [] for rid in todo}
-    for found in fork_map(_check_chunk, state, chunks, jobs):
+    for found in fork_map(_check_chunk, state, chunks, jobs, per_worker=CHECK_WORKER_CHUNKS):
         issues.extend(found)
         for issue in found:
             found_in[records.where[issue.record_id].file].append(issue)
@@ -71,6 +71,9 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
 
 
 CHECK_CHUNK = 2_000
+# chunks a worker checks before a fresh one is forked (pipeline/parallel.py: a worker keeps
+# a copy of every page of the loaded records it reads)
+CHECK_WORKER_CHUNKS = 16
 
 
 def _check_chunk(state, chunk: list[str]) -> list:

@@ -26,6 +26,7 @@ from pipeline.rdf.mapping import MappingContext, entity_iri, map_record
 from pipeline.rdf.vocab import HC
 
 STUB_CHUNK = 500  # referenced records per task of a worker
+STUB_WORKER_CHUNKS = 32  # tasks a worker runs before a fresh one is forked (parallel.py)
 HC_EVIDENCE = HC.evidence
 
 
@@ -53,7 +54,7 @@ def stubs_of(run, wanted: list[str]) -> list[tuple]:
         else:
             made.update((item[0], item) for item in found)
     chunks = [missed[i:i + STUB_CHUNK] for i in range(0, len(missed), STUB_CHUNK)]
-    for found in fork_map(stub_chunk, run, chunks):
+    for found in fork_map(stub_chunk, run, chunks, per_worker=STUB_WORKER_CHUNKS):
         made.update((item[0], item) for item in found)
     if run.stub_cache is not None:
         for file in missed_files:
