@@ -144,3 +144,53 @@ def test_contact_details_are_recognised(text, personal):
     from pipeline.check.checks import _has_contact_details
 
     assert _has_contact_details(text) is personal
+
+
+def test_compacted_records_keep_their_values(tmp_path):
+    """Loading compacts each record (records.compact: short strings interned, one shared
+    frozenset per distinct set of given fields); the records still equal what pydantic
+    validates from the same data, field by field and in which fields were given, and
+    survive pickling (the record cache, worker processes) the same."""
+    import pickle
+
+    import yaml
+
+    from pipeline.read.record_types import KINDS
+
+    text = ("persons:\n" + PERSON.format(id="p-one", label="Ann Li")
+            + PERSON.format(id="p-two", label="Bo Li")
+            + "agreements:\n  - id: agr-one\n    label: \"MoU\"\n"
+              "    type: memorandum-of-understanding\n"
+              "    parties: [p-one, p-two]\n    topics: [public-health]\n"
+              "    evidence:\n      - source: src\n        quote: \"q\"\n"
+              "        supports: [type, parties]\n        occurrence: 1\n")
+    records, issues = _records(tmp_path, {"r.yaml": text})
+    assert issues == []
+    plain = {item["id"]: KINDS[kind].model_validate(item)
+             for kind, items in yaml.safe_load(text).items() for item in items}
+    assert set(records.records) == set(plain) == {"p-one", "p-two", "agr-one"}
+    for rid, expected in plain.items():
+        for got in (records.records[rid], pickle.loads(pickle.dumps(records.records[rid]))):
+            assert got == expected
+            assert got.model_dump() == expected.model_dump()
+            assert got.model_fields_set == expected.model_fields_set
+            assert [e.model_fields_set for e in got.evidence] == \
+                [e.model_fields_set for e in expected.evidence]
+    one, two = records.records["p-one"], records.records["p-two"]
+    # what makes them smaller: the same objects where the values repeat
+    assert one.__pydantic_fields_set__ is two.__pydantic_fields_set__
+    assert one.evidence[0].supports[0] is two.evidence[0].supports[0]
+    assert records.records["agr-one"].parties[0] is one.id
+
+
+def test_copies_of_compacted_records_can_be_updated(tmp_path):
+    """model_copy(update=...) adds to the copy's set of given fields: a copy of a loaded
+    record must not hold the shared frozenset (nor change the original's)."""
+    records, _ = _records(tmp_path, {"p.yaml": HEAD + PERSON.format(id="p-one", label="A")
+                                     + PERSON.format(id="p-two", label="B")})
+    one = records.records["p-one"]
+    for deep in (False, True):
+        copied = one.model_copy(update={"note": "n"}, deep=deep)
+        assert copied.note == "n" and "note" in copied.model_fields_set
+        assert "note" not in one.model_fields_set
+        assert "note" not in records.records["p-two"].model_fields_set

@@ -134,6 +134,18 @@ Qualifier = Literal["exact", "more-than", "approximately", "up-to"]
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
+    # a loaded record shares one frozenset of given fields with its like (records.compact);
+    # a copy gets a set of its own again, which `model_copy(update=...)` adds to
+    def __copy__(self):
+        copied = super().__copy__()
+        object.__setattr__(copied, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        return copied
+
+    def __deepcopy__(self, memo=None):
+        copied = super().__deepcopy__(memo)
+        object.__setattr__(copied, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        return copied
+
 
 class Evidence(Model):
     """A verbatim quote from a source that supports some fields of the record."""
