@@ -139,14 +139,16 @@ def entity_graphs(project) -> dict[str, frozenset]:
     referrers: dict[str, set] = defaultdict(set)
     for sid in project.sources:
         graphs[HCID + sid] = {source_graph(sid)}
-    for rid, record in project.records.records.items():
+    for rid in project.records.records:  # (their facts: read/record_store.py)
         node = HCID + rid
-        cited = {source_graph(ev.source) for ev in record.evidence}
+        cited = set()
+        for name, _index, target in project.records.references_of(rid):
+            if name.startswith("evidence["):
+                cited.add(source_graph(target))
+            elif target != rid:
+                referrers[HCID + target].add(node)
         if cited:
             graphs[node] = cited
-        for _field, _index, target in project.records.references_of(rid):
-            if target != rid:
-                referrers[HCID + target].add(node)
     # only an entity with no graph of its own yet (a record without evidence, or an id no
     # record has) takes its referrers' graphs; sources and quoting records never do
     takers = [(entity, refs) for entity, refs in referrers.items()
@@ -165,8 +167,8 @@ def entity_graphs(project) -> dict[str, frozenset]:
 
 
 def _inherits(entity: str, project) -> bool:
-    record = project.records.records.get(entity[len(HCID):])
-    return record is not None and not record.evidence
+    rid = entity[len(HCID):]
+    return rid in project.records.records and not project.records.facts(rid).evidence_sources
 
 
 def run_shards(env: ShardEnv, shards: list[Shard], executor: str = "auto",
@@ -401,16 +403,16 @@ def _cache_key(shard: Shard, env: ShardEnv) -> str:
 
     put(CACHE_FORMAT, env.digest, shard.key, shard.kind, shard.file, *shard.ids)
     put(run.project.records.digests.get(shard.file, ""))
-    records = run.project.records.records
+    records = run.project.records
     sources = run.project.sources
     pointed: set[str] = set()
     cited: set[str] = set()
     lines = []
     for rid in shard.ids:
-        record = records.get(rid)
-        if record is not None:
-            pointed.update(t for _f, _i, t in run.project.records.references_of(rid))
-            cited.update(ev.source for ev in record.evidence)
+        if rid in records.records:  # (its facts: nothing is unpacked)
+            facts = records.facts(rid)
+            pointed.update(t for _f, _i, t in facts.references)
+            cited.update(facts.evidence_sources)
         elif rid in sources:
             cited.add(rid)
         # one NUL-separated line per record: ids, graph IRIs and repr()s of triples hold no

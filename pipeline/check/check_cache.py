@@ -61,28 +61,26 @@ class CheckIndex:
         targets: set[str] = set()
         cited: set[str] = set()
         for rid in ids:
-            record = records.records[rid]
-            for name in record.reference_fields:  # (Record.references, less the evidence)
-                value = getattr(record, name, None)
-                if isinstance(value, list):
-                    targets.update(value)
-                elif value:
-                    targets.add(value)
-            cited.update(ev.source for ev in record.evidence)
-            cited.update(a.source for a in record.alt_labels if a.source)
+            facts = records.facts(rid)  # (read/record_store.py: nothing is unpacked)
+            for field, _index, target in facts.references:
+                if field.startswith("evidence["):
+                    cited.add(target)
+                elif field != "replaced_by":
+                    targets.add(target)
+            cited.update(facts.alt_label_sources)
             # the retirement check follows the chain through other records
-            seen, current = {rid}, record
+            seen, current = {rid}, facts
             while current is not None and current.replaced_by and current.replaced_by not in seen:
                 seen.add(current.replaced_by)
                 targets.add(current.replaced_by)
-                current = records.records.get(current.replaced_by)
+                current = (records.facts(current.replaced_by)
+                           if current.replaced_by in records.records else None)
         unknown = False
         for target in sorted(targets):
-            record = records.records.get(target)
             kind = records.kind_of(target)
             unknown = unknown or kind is None
             parts += ("points-at", target, str(kind), str(target in records.failed),
-                      record.replaced_by or "" if record is not None else "")
+                      records.facts(target).replaced_by or "" if kind is not None else "")
         if unknown:
             parts += ("all ids", self._all_ids)
         unknown = False

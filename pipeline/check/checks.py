@@ -55,8 +55,7 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
                 todo.extend(by_file[file])
             else:
                 issues.extend(found)
-        todo.sort()
-    chunks = [todo[i:i + CHECK_CHUNK] for i in range(0, len(todo), CHECK_CHUNK)]
+    chunks = _chunks_by_file(records, todo)
     state = (records, sources, topics, ids)
     found_in: dict[str, list] = {records.where[rid].file: [] for rid in todo}
     for found in fork_map(_check_chunk, state, chunks, jobs, per_worker=CHECK_WORKER_CHUNKS):
@@ -71,6 +70,22 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
 
 
 CHECK_CHUNK = 2_000
+
+
+def _chunks_by_file(records: RecordSet, ids: list[str]) -> list[list[str]]:
+    """`ids` in chunks of whole files (a file of more than CHECK_CHUNK records on its own),
+    each file's records in the order they are written: a worker unpacks each file's
+    records once (read/record_store.py)."""
+    by_file: dict[str, list[str]] = {}
+    for rid in ids:
+        by_file.setdefault(records.where[rid].file, []).append(rid)
+    chunks: list[list[str]] = [[]]
+    for file in sorted(by_file):
+        in_file = sorted(by_file[file], key=lambda rid: records.where[rid].line)
+        if chunks[-1] and len(chunks[-1]) + len(in_file) > CHECK_CHUNK:
+            chunks.append([])
+        chunks[-1].extend(in_file)
+    return [chunk for chunk in chunks if chunk]
 # chunks a worker checks before a fresh one is forked (pipeline/parallel.py: a worker keeps
 # a copy of every page of the loaded records it reads)
 CHECK_WORKER_CHUNKS = 16
@@ -219,7 +234,7 @@ def _check_duplicate_actors(records: RecordSet, issues: IssueList) -> None:
     """
     from pipeline.read.record_types import Organisation, Person
 
-    actors = [r for r in records.sorted()
+    actors = [r for r in records.records.objects()
               if isinstance(r, (Person, Organisation)) and not r.deprecated]
     actors.sort(key=lambda r: (records.where[r.id].file, records.where[r.id].line, r.id))
     # every name, in the order the old pairwise scan saw them: (key, name, record, field)
@@ -453,7 +468,7 @@ def _check_retirement(record: Record, records: RecordSet, add) -> None:
                 code="replaced-by-cycle")
             return
         seen.append(nxt)
-        current = records.records.get(nxt)
+        current = records.facts(nxt) if nxt in records.records else None
 
 
 def _suggest(value: str, choices: list[str], otherwise: str) -> str:

@@ -32,8 +32,8 @@ def _add(records: RecordSet, issues: IssueList, rid: str, field: str, message: s
 
 
 def _containment_cycles(records: RecordSet, issues: IssueList) -> None:
-    parent = {rid: r.part_of for rid, r in records.records.items()
-              if getattr(r, "part_of", None)}
+    parent = {rid: target for rid in records.records
+              for field, _index, target in records.references_of(rid) if field == "part_of"}
     reported: set[frozenset] = set()
     for start in sorted(parent):
         chain, node = [start], parent[start]
@@ -56,22 +56,23 @@ def _containment_cycles(records: RecordSet, issues: IssueList) -> None:
 
 
 def _references_to_retired(records: RecordSet, issues: IssueList) -> None:
-    retired_ids = {rid for rid, r in records.records.items() if getattr(r, "deprecated", None)}
+    # (the records' facts, read/record_store.py: no record is unpacked)
+    retired_ids = {rid for rid in records.records if records.facts(rid).deprecated}
     if not retired_ids:
         return
-    for record in records.sorted():
-        if record.id in retired_ids:
+    for rid in sorted(records.records):
+        if rid in retired_ids:
             continue  # a tombstone's own references are history
-        for field, index, target in records.references_of(record.id):
+        for field, index, target in records.references_of(rid):
             if target not in retired_ids or field == "replaced_by" \
                     or field.startswith("evidence["):
                 continue
-            retired = records.records[target]
+            retired = records.facts(target)
             name = field if index is None else f"{field}[{index}]"
-            successor = getattr(retired, "replaced_by", None)
+            successor = retired.replaced_by
             fix = (f"Point at {successor!r}, which replaced it." if successor else
                    "Point at the record that stands for it now, or keep the reference if the "
                    "source really names the retired one.")
-            _add(records, issues, record.id, name,
+            _add(records, issues, rid, name,
                  f"`{name}` points at {target!r}, a retired record ({retired.deprecated}).",
                  fix, Severity.WARNING, "reference-to-retired")

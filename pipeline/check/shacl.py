@@ -192,10 +192,10 @@ class ShaclRun:
             self.stubs[node] = stub
             if label is not None:
                 self.labels[str(node)] = label
-        for rid, record in records.items():
-            if rid in self._bad:  # not mapped: its types still let references to it pass
+        for rid in sorted(self._bad):
+            if rid in records:  # not mapped: its types still let references to it pass
                 stubs[entity_iri(rid)] = [(entity_iri(rid), RDF.type, c)
-                                          for c in _classes(record)[0]]
+                                          for c in _classes(records[rid])[0]]
         for path in sorted((self.project.root / ONTOLOGY_DIR).glob("*.ttl")):
             if turtle_syntax_error(path):
                 continue  # a broken topic scheme is reported by load_topics

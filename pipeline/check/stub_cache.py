@@ -42,6 +42,8 @@ def key(run, file: str, ids: list[str]) -> str:
              *sorted(str(p) for p in run.stub_predicates), file,
              records.digests.get(file, ""), *ids]
     for rid in ids:
+        if records.records.is_packed(rid):
+            continue  # (not a role: roles are never packed, read/record_store.py)
         record = records.records[rid]
         if isinstance(record, Role):
             person = records.records.get(record.person)

@@ -166,9 +166,10 @@ def load_entities(root: Path, records=None) -> Entities:
     for role in records.of(Role):
         roles.setdefault(role.person, []).append(role.title)
     out = Entities(failed=set(records.failed))
-    for record in records.sorted():
-        if getattr(record, "deprecated", None):
-            out.retired.add(record.id)
+    # retired records of every kind; the actors and places are never packed (record_store)
+    out.retired.update(rid for rid in records.records if records.facts(rid).deprecated)
+    for record in sorted(records.records.objects(), key=lambda r: r.id):
+        if record.id in out.retired:
             continue
         if isinstance(record, (Person, Organisation)):
             names = [ActorName(record.label, "label")]

@@ -22,11 +22,11 @@ from pydantic import BaseModel, ValidationError
 
 from pipeline.errors import IssueList
 from pipeline.read import record_cache
+from pipeline.read.record_store import PACKED_KINDS, Facts, RecordStore
 from pipeline.read.record_types import (
     ID_MAX,
     ID_PATTERN,
     KINDS,
-    Place,
     Record,
 )
 from pipeline.read.yamlfile import (
@@ -87,43 +87,41 @@ def _split_field(text: str) -> list:
 class RecordSet:
     """All records, by id, with where each came from."""
 
-    records: dict[str, Record] = field(default_factory=dict)
+    records: RecordStore = field(default_factory=RecordStore)
     where: dict[str, Where] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # file -> sha256 of its bytes
     # ids of records that failed the schema (already reported): references to them are not
     # reported again as "unknown id", and their IRIs still count as present for the register
     failed: dict[str, Where] = field(default_factory=dict)
-    _references: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.records, RecordStore):
+            self.records = RecordStore(self.records)
 
     def of(self, cls: type[Record]) -> list[Record]:
-        return [r for r in self.records.values() if isinstance(r, cls)]
+        """The records of one class, in load order (the records of a packed kind are
+        unpacked, each file once)."""
+        if cls.kind in PACKED_KINDS or cls is Record:
+            return [r for r in self.records.values() if isinstance(r, cls)]
+        return [r for r in self.records.objects() if isinstance(r, cls)]
 
     def kind_of(self, record_id: str) -> str | None:
         """person, organisation, country, place (non-country), role, agreement, event, …"""
-        record = self.records.get(record_id)
-        if record is None:
-            return None
-        if isinstance(record, Place) and record.type == "country":
-            return "country"
-        return record.kind
+        return self.records.kind_of(record_id)
+
+    def facts(self, record_id: str) -> Facts:
+        """What the checks across records need of a record (record_store.Facts)."""
+        return self.records.facts(record_id)
 
     def sorted(self) -> list[Record]:
-        return [self.records[k] for k in sorted(self.records)]
+        """Every record, by id (all of them in memory at once: for the whole-dataset
+        references and tools, not for the build's stages)."""
+        return [record for _rid, record in sorted(self.records.items())]
 
-    def references_of(self, record_id: str) -> list[tuple[str, int | None, str]]:
-        """`references()` of a loaded record, worked out once: the checks, the stubs, the
-        named graphs and the shards' cache keys all ask for every record's."""
-        record = self.records[record_id]
-        found = self._references.get(record_id)
-        if found is None or found[0] is not record:
-            found = self._references[record_id] = (record, record.references())
-        return found[1]
-
-    def __getstate__(self) -> dict:  # (what is worked out again is not stored)
-        state = dict(self.__dict__)
-        state["_references"] = {}
-        return state
+    def references_of(self, record_id: str) -> tuple[tuple[str, int | None, str], ...]:
+        """`references()` of a loaded record, without unpacking it."""
+        return self.records.facts(record_id).references
 
 
 def record_files(root: Path) -> list[Path]:
@@ -206,6 +204,7 @@ def _load_file(state: tuple[Path, Path | None], path: Path
                 rid, Where(rel, line, (), YamlDocument(rel, None, {(): (line, 1)})))
         return None, part, issues.items, None
     _load_document(doc, part, issues)
+    part.records.pack()  # (record_store.py: most records kept as one compressed pickle)
     doc.data = None  # the records are built; the plain data would double their memory
     doc.compact(RECORD_DEPTH, "id")  # other fields' positions: from the file when needed
     part.digests[doc.rel_path] = doc.sha256
@@ -232,23 +231,29 @@ def _merge(result: RecordSet, part: RecordSet, issues: IssueList) -> None:
     """Add one file's records; an id already used by an earlier file is a duplicate."""
     for rid, where in part.failed.items():
         result.failed.setdefault(rid, where)
-    for rid, record in part.records.items():
+    taken = []
+    for rid in part.records:
         where = part.where[rid]
         if rid in result.records:
-            _duplicate(result, record, where, issues)
+            _duplicate(result, rid, where, issues)
             continue
-        result.records[rid] = record
+        taken.append(rid)
         result.where[rid] = where
+    result.records.add_from(part.records, taken)
 
 
-def _duplicate(result: RecordSet, record: Record, where: Where, issues: IssueList) -> None:
-    first = result.where[record.id]
+def _duplicate(result: RecordSet, rid: str, where: Where, issues: IssueList) -> None:
+    first = result.where[rid]
     issues.add(where.file, where.field_line("id"), where.field_name("id"),
-               f"Duplicate id {record.id!r}: already used by the "
-               f"{result.records[record.id].kind} record at {first.file}:{first.line}.",
+               f"Duplicate id {rid!r}: already used by the "
+               f"{_kind_name(result.kind_of(rid))} record at {first.file}:{first.line}.",
                "Ids are unique across all files: if it is the same thing, merge the two "
                "records (keep both spellings as alt_labels); otherwise choose another id.",
-               code="duplicate-id", record_id=record.id)
+               code="duplicate-id", record_id=rid)
+
+
+def _kind_name(kind: str | None) -> str | None:
+    return "place" if kind == "country" else kind
 
 
 _ID_LINE = re.compile(r"""^\s*(?:-\s+)?id:\s*["']?([a-z][a-z0-9-]*)["']?\s*(?:#.*)?$""")
@@ -319,7 +324,7 @@ def _load_record(doc: YamlDocument, cls: type[Record], path: tuple, item: Any,
     compact(record)
     where = Where(rel, line, path, doc)
     if record.id in result.records:
-        _duplicate(result, record, where, issues)
+        _duplicate(result, record.id, where, issues)
         return
     result.records[record.id] = record
     result.where[record.id] = where
