@@ -26,12 +26,15 @@ trusted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import os
 import pickle
 import shutil
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,7 +166,10 @@ def entity_graphs(project) -> dict[str, frozenset]:
             if not inherited <= graphs.get(entity, set()):
                 graphs.setdefault(entity, set()).update(inherited)
                 changed = True
-    return {e: frozenset(g) for e, g in graphs.items()}
+    # one frozenset for each distinct set of graphs (10,834 generated records: 11,237
+    # entities, 421 distinct sets; a frozenset is 216 bytes or more)
+    shared: dict[frozenset, frozenset] = {}
+    return {e: shared.setdefault(names := frozenset(g), names) for e, g in graphs.items()}
 
 
 def _inherits(entity: str, project) -> bool:
@@ -219,8 +225,22 @@ def _run_dask(env: ShardEnv, shards: list[Shard], scheduler: str | None) -> list
 
 def process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     """Map, validate and (when writing) write one shard; from the cache when unchanged."""
-    with shard_heap():  # no collection while the shard runs (heap.py)
+    with shard_heap(), _own_origins(env.run.ctx.origins):  # (heap.py: no collection)
         return _process_shard(shard, env)
+
+
+@contextlib.contextmanager
+def _own_origins(origins: dict) -> Iterator[None]:
+    """Forget the origins (rdf/mapping.py) of the nodes a shard mapped once it is done: they
+    locate its own findings, and kept they grew a worker by about 1 MB a shard. Those that
+    were there before (the stubs' records, mapped before the shards) stay."""
+    before = len(origins)
+    try:
+        yield
+    finally:
+        # (a node mapped again keeps its place in the dict: those after `before` are new)
+        for node in list(itertools.islice(origins, before, None)):
+            del origins[node]
 
 
 def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:

@@ -295,3 +295,40 @@ def test_stubs_are_those_of_the_whole_mapping(where, corpus):
         assert run.labels.get(str(node)) == label, rid
         compared += 1
     assert compared > (50 if where == "corpus" else 10)
+
+
+def test_what_the_build_keeps_for_every_record_is_shared_not_repeated(corpus):
+    """Kept for the whole build, once per distinct value rather than once per record: the
+    named graphs of the entities (one set object for each distinct set of graphs) and the
+    targets of the records' references (one tuple for each distinct (field, index, id));
+    and a shard leaves no origins of its nodes behind in the process that ran it."""
+    from pipeline.check.shacl import ShaclRun, load_shapes
+    from pipeline.errors import IssueList
+
+    project = load_project(corpus)
+    graphs = shards.entity_graphs(project)
+    by_value: dict[frozenset, set[int]] = {}
+    for names in graphs.values():
+        by_value.setdefault(names, set()).add(id(names))
+    assert len(by_value) < len(graphs)  # (so that sharing is something to check)
+    assert all(len(ids) == 1 for ids in by_value.values())
+
+    records = project.records.records
+    refs: dict[tuple, set[int]] = {}
+    occurrences = 0
+    for rid in records:
+        for reference in records.facts(rid).references:
+            refs.setdefault(reference, set()).add(id(reference))
+            occurrences += 1
+    assert occurrences > len(refs)  # (records point at the same targets)
+    assert all(len(ids) == 1 for ids in refs.values())
+
+    issues = IssueList()
+    run = ShaclRun(project, load_shapes(corpus, issues), issues)
+    env = shards.ShardEnv(run, False, None, {}, {}, "", {}, "")
+    run.prepare()
+    before = dict(run.ctx.origins)
+    plan = [s for s in shards.plan_shards(project) if s.kind == "records"]
+    outputs = [shards.process_shard(shard, env) for shard in plan[:3]]
+    assert sum(o.checked for o in outputs) > 0
+    assert run.ctx.origins == before

@@ -28,7 +28,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-FORMAT = b"healthcoop-record-cache 1"
+FORMAT = b"healthcoop-record-cache 2"
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +73,7 @@ def lookup_file(cache: Path, key: str, path: Path, root: Path):
         return None
     rel, part, items = found
     file, top = Path(path).absolute(), Path(root).absolute()
-    docs = {id(w.doc): w.doc for w in [*part.where.values(), *part.failed.values()]}
+    docs = {id(d): d for d in [*part.where.documents(), *(w.doc for w in part.failed.values())]}
     for doc in docs.values():  # (the records of a file share one)
         doc.file, doc.root = file, top
     return rel, part, items

@@ -65,6 +65,10 @@ class RecordStore(MutableMapping):
         self._packs: list[bytes] = []
         self._facts: dict[str, Facts] = {}   # of every packed record, and of others asked
         self._open: OrderedDict[int, dict] = OrderedDict()
+        # one tuple for each distinct (field, index, target) of the Facts' references: a
+        # corpus points at few actors and sources from many records (10,834 generated
+        # records: 42,990 references, 4,064 distinct), and a tuple is 64 bytes
+        self._references: dict[tuple, tuple] = {}
         if records:
             self.update(records)
 
@@ -107,7 +111,14 @@ class RecordStore(MutableMapping):
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_open"] = OrderedDict()  # (unpacked again where they are needed)
+        state["_references"] = {}  # (pickling keeps the sharing; the pool is rebuilt)
         return state
+
+    def _shared(self, facts: Facts) -> Facts:
+        """`facts` with its references' tuples shared with those of other records."""
+        pool = self._references
+        return facts._replace(references=tuple(
+            [pool.setdefault(reference, reference) for reference in facts.references]))
 
     # what is special about it
 
@@ -116,7 +127,7 @@ class RecordStore(MutableMapping):
         record (the checks, the stubs, the named graphs and the cache keys all ask)."""
         found = self._facts.get(rid)
         if found is None:
-            found = self._facts[rid] = Facts.of(self[rid])
+            found = self._facts[rid] = self._shared(Facts.of(self[rid]))
         return found
 
     def is_packed(self, rid: str) -> bool:
@@ -143,7 +154,7 @@ class RecordStore(MutableMapping):
         self._packs.append(zlib.compress(
             pickle.dumps(chosen, protocol=pickle.HIGHEST_PROTOCOL), 1))
         for rid, record in chosen.items():
-            self._facts[rid] = Facts.of(record)
+            self._facts[rid] = self._shared(Facts.of(record))
             del self._objects[rid]
             self._pack_of[rid] = number
 
@@ -160,7 +171,7 @@ class RecordStore(MutableMapping):
                 renumbered[number] = len(self._packs)
                 self._packs.append(other._packs[number])
             self._pack_of[rid] = renumbered[number]
-            self._facts[rid] = other._facts[rid]
+            self._facts[rid] = self._shared(other._facts[rid])
 
     def _unpack(self, number: int) -> dict:
         if number == RESIDENT:

@@ -29,6 +29,7 @@ from pipeline.read.record_types import (
     KINDS,
     Record,
 )
+from pipeline.read.where import Where, WhereIndex
 from pipeline.read.yamlfile import (
     YamlDocument,
     dotted,
@@ -42,53 +43,12 @@ RECORDS_DIR = Path("data/records")
 RECORD_DEPTH = 2  # ("agreements", 3): the path of a record in its file
 
 
-# --- where each record came from --------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Where:
-    """The file and lines a record came from."""
-
-    file: str
-    line: int
-    path: tuple  # path of the record inside its file, e.g. ("agreements", 3)
-    doc: YamlDocument = field(repr=False, compare=False)
-
-    def field_line(self, field_path: tuple | str) -> int:
-        if isinstance(field_path, str):
-            field_path = tuple(_split_field(field_path))
-        return self.doc.line((*self.path, *field_path))
-
-    def field_column(self, field_path: tuple | str) -> int:
-        if isinstance(field_path, str):
-            field_path = tuple(_split_field(field_path))
-        return self.doc.column((*self.path, *field_path))
-
-    def field_name(self, field_path: tuple | str) -> str:
-        if isinstance(field_path, str):
-            field_path = tuple(_split_field(field_path))
-        return dotted((*self.path, *field_path))
-
-
-def _split_field(text: str) -> list:
-    """ "evidence[2].quote" -> ["evidence", 2, "quote"] """
-    parts: list = []
-    for piece in text.split("."):
-        m = re.match(r"^([^\[]*)((?:\[\d+\])*)$", piece)
-        if not m:
-            parts.append(piece)
-            continue
-        if m.group(1):
-            parts.append(m.group(1))
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
-    return parts
-
-
 @dataclass
 class RecordSet:
     """All records, by id, with where each came from."""
 
     records: RecordStore = field(default_factory=RecordStore)
-    where: dict[str, Where] = field(default_factory=dict)
+    where: WhereIndex = field(default_factory=WhereIndex)  # id -> Where (read/where.py)
     files: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # file -> sha256 of its bytes
     # ids of records that failed the schema (already reported): references to them are not
@@ -98,6 +58,8 @@ class RecordSet:
     def __post_init__(self) -> None:
         if not isinstance(self.records, RecordStore):
             self.records = RecordStore(self.records)
+        if not isinstance(self.where, WhereIndex):
+            self.where = WhereIndex(self.where)
 
     def of(self, cls: type[Record]) -> list[Record]:
         """The records of one class, in load order (the records of a packed kind are

@@ -14,6 +14,8 @@ being silently accepted.
 from __future__ import annotations
 
 import re
+from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,7 @@ class YamlDocument:
 
     rel_path: str
     data: Any
-    positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    positions: Mapping[tuple, tuple[int, int]] = field(default_factory=dict)
     alias_marks: list | None = field(default=None, repr=False)  # found when first needed
     source_text: str | None = field(default=None, repr=False)  # only while being walked
     too_deep: bool = field(default=False, repr=False)
@@ -70,9 +72,11 @@ class YamlDocument:
 
     def compact(self, depth: int, key: str) -> None:
         """Keep only the positions of paths at most `depth` long and of their field `key`
-        (a record's `id`, which the URI register names; see the class docstring)."""
+        (a record's `id`, which the URI register names; see the class docstring), packed
+        into arrays (`KeptPositions`)."""
         self.kept_depth, self.kept_key = depth, key
-        self.positions = {path: at for path, at in self.positions.items() if self._kept(path)}
+        self.positions = KeptPositions(
+            {path: at for path, at in self.positions.items() if self._kept(path)}, depth, key)
 
     def _kept(self, path: tuple) -> bool:
         """Whether a compacted document still has the position of `path` in memory."""
@@ -80,7 +84,7 @@ class YamlDocument:
         return depth is None or len(path) <= depth or (len(path) == depth + 1
                                                        and path[-1] == self.kept_key)
 
-    def _positions_for(self, path: tuple) -> dict[tuple, tuple[int, int]]:
+    def _positions_for(self, path: tuple) -> Mapping[tuple, tuple[int, int]]:
         if not self._kept(path):
             depth, self.kept_depth = self.kept_depth, None  # one attempt, whatever it gives
             again = (load_yaml(self.file, self.root, IssueList())
@@ -110,6 +114,78 @@ class YamlDocument:
                 return positions[path][1]
             path = path[:-1]
         return 0
+
+
+class KeptPositions(Mapping):
+    """The positions a compacted document keeps, as `positions` gives them (path -> (line,
+    column)), in arrays: for each list at depth `depth - 1` (`("agreements",)`), four
+    machine integers per item (the line and column of the item and of its field `key`; 0
+    where there is none). Every record of a large corpus has two kept positions, and as a
+    dict of tuples they were about 400 bytes a record; here they are 16. Other paths (the
+    few above the records, or of another shape) stay in a small dict."""
+
+    __slots__ = ("depth", "key", "rows", "rest")
+
+    def __init__(self, positions: dict, depth: int, key: str) -> None:
+        self.depth, self.key = depth, key
+        self.rows: dict[tuple, array] = {}
+        self.rest: dict[tuple, tuple[int, int]] = {}
+        for path, (line, column) in positions.items():
+            slot = self._slot(path)
+            if slot is None or line < 1 or column < 1:
+                self.rest[path] = (line, column)
+                continue
+            parent, index, offset = slot
+            row = self.rows.get(parent)
+            if row is None:
+                row = self.rows[parent] = array("I")
+            if len(row) < 4 * (index + 1):
+                row.extend([0] * (4 * (index + 1) - len(row)))
+            row[4 * index + offset], row[4 * index + offset + 1] = line, column
+
+    def _slot(self, path) -> tuple[tuple, int, int] | None:
+        """(the list's path, the item's index, 0 for the item or 2 for its `key`), or None
+        for a path kept in `rest`."""
+        if len(path) == self.depth + 1 and path[-1] == self.key:
+            path, offset = path[:-1], 2
+        elif len(path) == self.depth:
+            offset = 0
+        else:
+            return None
+        index = path[-1]
+        if type(index) is not int or index < 0:
+            return None
+        return path[:-1], index, offset
+
+    def __getitem__(self, path):
+        found = self.rest.get(path)
+        if found is not None:
+            return found
+        slot = self._slot(path) if isinstance(path, tuple) else None
+        if slot is not None:
+            parent, index, offset = slot
+            row = self.rows.get(parent)
+            if row is not None and 4 * index + offset < len(row) and row[4 * index + offset]:
+                return row[4 * index + offset], row[4 * index + offset + 1]
+        raise KeyError(path)
+
+    def __iter__(self):
+        yield from self.rest
+        for parent, row in self.rows.items():
+            for index in range(len(row) // 4):
+                if row[4 * index]:
+                    yield (*parent, index)
+                if row[4 * index + 2]:
+                    yield (*parent, index, self.key)
+
+    def __len__(self) -> int:
+        return sum(1 for _path in self)
+
+    def __getstate__(self):
+        return self.depth, self.key, self.rows, self.rest
+
+    def __setstate__(self, state) -> None:
+        self.depth, self.key, self.rows, self.rest = state
 
 
 def relative(path: Path, root: Path) -> str:
