@@ -3,7 +3,8 @@
 In:  a module-level function `func(state, item)`, the state it reads (the loaded project,
      say), the items (file paths, shards), how many processes, and optionally how many
      items a process works through (on average) before fresh ones take over.
-Out: `[func(state, item) for item in items]`, in order.
+Out: `[func(state, item) for item in items]`, in order (`fork_map`), or one result at a time
+     (`fork_imap`).
 
 Workers are started by fork after `state` is set, so they inherit it without pickling; only
 items and results cross between processes. Where fork is unavailable, with one core, or
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -52,21 +53,33 @@ def fork_map(func: Callable, state: Any, items: Sequence, jobs: int | None = Non
              per_worker: int | None = None) -> list:
     """`func(state, item)` for every item, on `jobs` forked processes (default: all cores);
     with `per_worker`, fresh processes for every `jobs * per_worker` items."""
+    return list(fork_imap(func, state, items, jobs, per_worker=per_worker))
+
+
+def fork_imap(func: Callable, state: Any, items: Sequence, jobs: int | None = None, *,
+              per_worker: int | None = None) -> Iterator:
+    """`fork_map`'s results one at a time, in order, each as soon as it and those before it
+    are done: a caller that folds each result into its own never holds all of them (the
+    parsed record files of a large corpus are gigabytes together). The caller must not
+    start another `fork_map` while it iterates (the state is this module's)."""
     jobs = jobs or default_jobs()
     if jobs <= 1 or len(items) < MIN_ITEMS or not fork_available():
-        return [func(state, item) for item in items]
+        for item in items:
+            yield func(state, item)
+        return
     global _STATE, _FUNC
     _STATE, _FUNC = state, func
     step = len(items) if per_worker is None else jobs * max(1, per_worker)
-    results: list = []
     try:
         context = multiprocessing.get_context("fork")
         for start in range(0, len(items), step):
             batch = items[start:start + step]
-            with ProcessPoolExecutor(max_workers=min(jobs, len(batch)),
-                                     mp_context=context) as pool:
-                results.extend(pool.map(_call, batch,
-                                        chunksize=max(1, len(batch) // (jobs * 8))))
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(batch)), mp_context=context)
+            try:
+                yield from pool.map(_call, batch, chunksize=max(1, len(batch) // (jobs * 8)))
+            finally:  # (a caller that stops early does not wait for the rest: the map cancels
+                # what has not started when it is closed, and so does this)
+                pool.shutdown(wait=True, cancel_futures=True)
     except BrokenProcessPool as err:
         raise EnvironmentProblem(
             "a worker process ended without finishing its work (killed, perhaps for want "
@@ -75,7 +88,6 @@ def fork_map(func: Callable, state: Any, items: Sequence, jobs: int | None = Non
                 "--jobs 1 where the command has it), then run again.") from err
     finally:
         _STATE, _FUNC = None, None
-    return results
 
 
 def _call(item):

@@ -51,3 +51,31 @@ def test_a_killed_worker_is_an_environment_problem(per_worker):
         parallel.fork_map(_dies_on_three, None, list(range(8)), jobs=2, per_worker=per_worker)
     assert "worker process" in str(caught.value)
     assert "HEALTHCOOP_JOBS=1" in caught.value.fix
+
+
+def _slow_after_two(state, item):
+    """Note the item in the file `state`; items from 2 on take half a second."""
+    if item >= 2:
+        import time
+
+        time.sleep(0.5)
+    with open(state, "a", encoding="utf-8") as out:
+        out.write(f"{item}\n")
+    return item
+
+
+def test_results_come_one_at_a_time_and_stopping_early_does_not_wait_for_the_rest(tmp_path):
+    """fork_imap gives each result as soon as it is there (before the later items are
+    done), and a caller that stops early does not wait for the items still queued (those
+    running finish); the state is let go afterwards."""
+    import contextlib
+
+    done = tmp_path / "done"
+    done.touch()
+    with contextlib.closing(parallel.fork_imap(_slow_after_two, str(done), list(range(40)),
+                                               jobs=2)) as results:
+        assert next(results) == 0 and next(results) == 1
+        assert len(done.read_text().split()) < 40
+    ran = len(done.read_text().split())
+    assert ran < 40  # (40 items of half a second on two workers: ten seconds)
+    assert parallel._STATE is None and parallel._FUNC is None

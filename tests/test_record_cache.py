@@ -60,19 +60,20 @@ def test_unchanged_files_come_from_the_cache_and_equal_parsing(mini, tmp_path, m
 def test_only_files_to_parse_go_to_worker_processes(mini, tmp_path, monkeypatch):
     """With entries in the cache, unchanged files are loaded in this process (pickling their
     records back from workers cost more than unpickling them once); only the changed file
-    is handed to fork_map; and what comes back equals a load without any cache."""
+    is handed to the worker processes (fork_imap); and what comes back equals a load without
+    any cache."""
     from pipeline import parallel
 
     cache = tmp_path / "cache"
     plain = _summary(*_loaded(mini, None))
     handed: list[list[str]] = []
-    real = parallel.fork_map
+    real = parallel.fork_imap
 
     def watching(func, state, items, jobs=None):
         handed.append(sorted(p.name for p in items))
         return real(func, state, items, jobs)
 
-    monkeypatch.setattr(parallel, "fork_map", watching)
+    monkeypatch.setattr(parallel, "fork_imap", watching)
     files = sorted(p.name for p in (mini / "data/records").glob("*.yaml"))
     first = _summary(*_loaded(mini, cache))
     assert handed == [files] and first == plain  # empty cache: every file to the workers

@@ -12,6 +12,7 @@ and loading goes on, so one run reports everything.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from dataclasses import dataclass, field
@@ -107,7 +108,7 @@ def load_records(root: Path, issues: IssueList | None = None,
     """Load and type-check every record file (each read once; files on all cores, see
     pipeline/parallel.py). Problems go into `issues`. With `cache` (a folder), a file whose
     bytes did not change since a previous load is not parsed again (read/record_cache.py)."""
-    from pipeline.parallel import fork_map
+    from pipeline.parallel import fork_imap
 
     issues = issues if issues is not None else IssueList()
     result = RecordSet()
@@ -125,18 +126,20 @@ def load_records(root: Path, issues: IssueList | None = None,
     # 5.8 s here, 9.4 s on two cores); only the files to parse go to the workers
     loaded = ([_cached(root, cache, path) for path in paths]
               if record_cache.has_entries(cache) else [None] * len(paths))
-    todo = [i for i, found in enumerate(loaded) if found is None]
-    for i, found in zip(todo, fork_map(_load_file, (root, cache), [paths[i] for i in todo],
-                                       jobs), strict=True):
-        loaded[i] = found
-    for rel, part, part_issues, key in loaded:
-        issues.extend(part_issues)
-        if rel is not None:
-            result.files.append(rel)
-            result.digests.update(part.digests)
-        if key:
-            used.add(key)
-        _merge(result, part, issues)
+    todo = [paths[i] for i, found in enumerate(loaded) if found is None]
+    # each parsed file is merged as it comes back and then let go, instead of all of them
+    # being held until the last one was parsed
+    with contextlib.closing(fork_imap(_load_file, (root, cache), todo, jobs)) as parsed:
+        for index in range(len(loaded)):
+            found, loaded[index] = loaded[index], None
+            rel, part, part_issues, key = found if found is not None else next(parsed)
+            issues.extend(part_issues)
+            if rel is not None:
+                result.files.append(rel)
+                result.digests.update(part.digests)
+            if key:
+                used.add(key)
+            _merge(result, part, issues)
     if cache is not None and files is None:
         record_cache.prune(cache, used)
     return result
