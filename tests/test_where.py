@@ -76,7 +76,13 @@ def test_the_where_index_behaves_as_a_dict_of_where(steps):
             index[rid] = model[rid] = where
         elif rid in model:
             del index[rid], model[rid]
-    for got in (index, pickle.loads(pickle.dumps(index))):
+    merged = WhereIndex()  # as load_records merges one file's index into the project's
+    # (numbered first here: the integers of `index` have to be renumbered)
+    merged["first"] = Where(DOCS[2].rel_path, DOCS[2].line(("events", 5)), ("events", 5),
+                            DOCS[2])
+    merged.add_from(index, list(index))
+    del merged["first"]
+    for got in (index, pickle.loads(pickle.dumps(index)), merged):
         assert list(got) == list(model) and len(got) == len(model)
         for rid, where in model.items():
             found = got[rid]

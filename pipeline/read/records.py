@@ -198,12 +198,11 @@ def _merge(result: RecordSet, part: RecordSet, issues: IssueList) -> None:
         result.failed.setdefault(rid, where)
     taken = []
     for rid in part.records:
-        where = part.where[rid]
         if rid in result.records:
-            _duplicate(result, rid, where, issues)
+            _duplicate(result, rid, part.where[rid], issues)
             continue
         taken.append(rid)
-        result.where[rid] = where
+    result.where.add_from(part.where, taken)
     result.records.add_from(part.records, taken)
 
 

@@ -98,17 +98,34 @@ class WhereIndex(MutableMapping):
                 or not 0 <= path[1] < 1 << _INDEX_BITS or where.file != doc.rel_path
                 or doc.line(path) != where.line):
             return None
-        name = self._name_number.get(path[0])
-        if name is None:
+        return self._pack(doc, path[0], path[1])
+
+    def _pack(self, doc: YamlDocument, name: str, index: int) -> int | None:
+        """The integer of (doc, name, index), or None when there is no room for the name."""
+        number = self._name_number.get(name)
+        if number is None:
             if len(self._names) > _NAME_MASK:  # (record kinds: a handful)
                 return None
-            name = self._name_number[path[0]] = len(self._names)
-            self._names.append(path[0])
-        number = self._doc_number.get(id(doc))
-        if number is None:
-            number = self._doc_number[id(doc)] = len(self._docs)
+            number = self._name_number[name] = len(self._names)
+            self._names.append(name)
+        doc_number = self._doc_number.get(id(doc))
+        if doc_number is None:
+            doc_number = self._doc_number[id(doc)] = len(self._docs)
             self._docs.append(doc)
-        return (((number << _NAME_BITS) | name) << _INDEX_BITS) | path[1]
+        return (((doc_number << _NAME_BITS) | number) << _INDEX_BITS) | index
+
+    def add_from(self, other: WhereIndex, rids) -> None:
+        """Add the records `rids` of `other` (one file's index, say), their integers
+        renumbered, without making their `Where`s again."""
+        for rid in rids:
+            found = other._at[rid]
+            if type(found) is int:
+                packed = self._pack(other._docs[found >> (_NAME_BITS + _INDEX_BITS)],
+                                    other._names[(found >> _INDEX_BITS) & _NAME_MASK],
+                                    found & _INDEX_MASK)
+                self._at[rid] = other[rid] if packed is None else packed
+            else:
+                self._at[rid] = found
 
     def __delitem__(self, rid: str) -> None:
         del self._at[rid]
