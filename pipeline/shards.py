@@ -121,9 +121,10 @@ def plan_shards(project, size: int = SHARD_RECORDS) -> list[Shard]:
               Shard("1-topics", "topics", "ontology/topics.ttl", ()),
               Shard("1-reference", "reference", "data/links.yaml", ())]
     by_file: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for rid, where in project.records.where.items():
+    where = project.records.where
+    for rid in where:
         if rid in project.records.records:
-            by_file[where.file].append((where.line, rid))
+            by_file[where.file_of(rid)].append((where.line_of(rid), rid))
     for number, file in enumerate(sorted(by_file)):
         ids = [rid for _line, rid in sorted(by_file[file])]
         for start in range(0, len(ids), size):

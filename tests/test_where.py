@@ -89,6 +89,8 @@ def test_the_where_index_behaves_as_a_dict_of_where(steps):
             assert found == where  # (file, line, path; the document is not compared)
             assert found.doc.rel_path == where.doc.rel_path
             assert found.field_line("id") == where.field_line("id")
+            # the shortcuts that do not make the Where
+            assert (got.file_of(rid), got.line_of(rid)) == (where.file, where.line)
         assert "nobody" not in got
         assert {d.rel_path for d in got.documents()} >= {w.doc.rel_path for w in model.values()}
 

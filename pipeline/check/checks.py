@@ -46,7 +46,7 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
         index = check_cache.CheckIndex(records, sources, topics, ids)
         by_file: dict[str, list[str]] = {}
         for rid in ids:
-            by_file.setdefault(records.where[rid].file, []).append(rid)
+            by_file.setdefault(records.where.file_of(rid), []).append(rid)
         todo = []
         for file in sorted(by_file):
             keys[file] = key = index.key(file, by_file[file])
@@ -57,11 +57,11 @@ def check_records(records: RecordSet, sources: dict[str, SourceText], topics: se
                 issues.extend(found)
     chunks = _chunks_by_file(records, todo)
     state = (records, sources, topics, ids)
-    found_in: dict[str, list] = {records.where[rid].file: [] for rid in todo}
+    found_in: dict[str, list] = {records.where.file_of(rid): [] for rid in todo}
     for found in fork_map(_check_chunk, state, chunks, jobs, per_worker=CHECK_WORKER_CHUNKS):
         issues.extend(found)
         for issue in found:
-            found_in[records.where[issue.record_id].file].append(issue)
+            found_in[records.where.file_of(issue.record_id)].append(issue)
     if cache is not None:
         for file, items in found_in.items():
             check_cache.store(cache, keys[file], items)
@@ -78,10 +78,10 @@ def _chunks_by_file(records: RecordSet, ids: list[str]) -> list[list[str]]:
     records once (read/record_store.py)."""
     by_file: dict[str, list[str]] = {}
     for rid in ids:
-        by_file.setdefault(records.where[rid].file, []).append(rid)
+        by_file.setdefault(records.where.file_of(rid), []).append(rid)
     chunks: list[list[str]] = [[]]
     for file in sorted(by_file):
-        in_file = sorted(by_file[file], key=lambda rid: records.where[rid].line)
+        in_file = sorted(by_file[file], key=records.where.line_of)
         if chunks[-1] and len(chunks[-1]) + len(in_file) > CHECK_CHUNK:
             chunks.append([])
         chunks[-1].extend(in_file)
@@ -236,7 +236,8 @@ def _check_duplicate_actors(records: RecordSet, issues: IssueList) -> None:
 
     actors = [r for r in records.records.objects()
               if isinstance(r, (Person, Organisation)) and not r.deprecated]
-    actors.sort(key=lambda r: (records.where[r.id].file, records.where[r.id].line, r.id))
+    where = records.where
+    actors.sort(key=lambda r: (where.file_of(r.id), where.line_of(r.id), r.id))
     # every name, in the order the old pairwise scan saw them: (key, name, record, field)
     entries: list[tuple[str, str, Record, str]] = []
     first_entry: list[int] = []  # per actor, the index of its first entry

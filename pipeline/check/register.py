@@ -18,10 +18,13 @@ present.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
@@ -31,6 +34,9 @@ from pipeline.read.record_types import ID_PATTERN
 from pipeline.read.records import salvage_ids
 from pipeline.read.sources import REGISTRY as SOURCE_REGISTRY
 from pipeline.read.yamlfile import load_yaml, read_input
+
+if TYPE_CHECKING:
+    from pipeline.read.where import Where
 
 REGISTER = Path("data/published-iris.txt")
 NAMESPACE = str(HCID)
@@ -58,18 +64,19 @@ class Defined:
     _line: int | None
     _field: str | None
     kind: str  # record | source
-    where: object = field(default=None, repr=False, compare=False)  # a record's Where
+    # a record's: a function giving its Where (made only when its line is asked)
+    where_of: Callable[[], Where] | None = field(default=None, repr=False, compare=False)
 
     @property
     def line(self) -> int:
         if self._line is None:
-            self._line = self.where.field_line("id")
+            self._line = self.where_of().field_line("id")
         return self._line
 
     @property
     def field(self) -> str:
         if self._field is None:
-            self._field = self.where.field_name("id")
+            self._field = self.where_of().field_name("id")
         return self._field
 
 
@@ -144,9 +151,14 @@ def defined_iris(project) -> dict[str, Defined]:
     root: Path = project.root
     found: dict[str, Defined] = {}
     records = project.records
-    for rid, where in list(records.where.items()) + list(records.failed.items()):
+    for rid in records.where:  # (its Where made only for the few whose line is asked)
         if NAMESPACE + rid not in found:
-            found[NAMESPACE + rid] = Defined(where.file, None, None, "record", where)
+            found[NAMESPACE + rid] = Defined(records.where.file_of(rid), None, None, "record",
+                                             functools.partial(records.where.__getitem__, rid))
+    for rid, where in records.failed.items():
+        if NAMESPACE + rid not in found:
+            found[NAMESPACE + rid] = Defined(where.file, None, None, "record",
+                                             functools.partial(records.failed.__getitem__, rid))
     doc = load_yaml(root / SOURCE_REGISTRY, root, IssueList(), remember=True)
     if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("sources"),
                                                                       list):

@@ -38,7 +38,7 @@ def stubs_of(run, wanted: list[str]) -> list[tuple]:
     where = run.project.records.where
     by_file: dict[str, list[str]] = defaultdict(list)
     for rid in wanted:
-        by_file[where[rid].file].append(rid)
+        by_file[where.file_of(rid)].append(rid)
     made: dict[str, tuple] = {}
     keys: dict[str, str] = {}
     missed: list[str] = []

@@ -147,26 +147,40 @@ def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple],
         return {job[0]: future.result() for job, future in zip(jobs, done, strict=True)}
 
 
+COPY_BLOCK = 1 << 22  # bytes copied at a time from a piece into a dump
+
+
 def _concatenate(target: Path, head: bytes, files: list[Path], tail: bytes
                  ) -> tuple[int, str]:
-    """Write `head`, the files' bytes and `tail` into `target`; its size and sha256."""
-    digest, size = hashlib.sha256(), 0
-    with target.open("wb") as out:
-        for data in _chunks(head, files, tail):
-            out.write(data)
-            digest.update(data)
-            size += len(data)
+    """Write `head`, the files' bytes and `tail` into `target`; its size and sha256.
+
+    Copied through one reused buffer, unbuffered: reading each block as a new bytes object
+    and writing it through a buffered file took 2-3.5x as long (10 GB of pieces a build at
+    1M records)."""
+    digest, size = hashlib.sha256(head), len(head)
+    buffer = bytearray(COPY_BLOCK)
+    view = memoryview(buffer)
+    with target.open("wb", buffering=0) as out:
+        _write_all(out, head)
+        for path in files:
+            with path.open("rb", buffering=0) as part:
+                while count := part.readinto(buffer):
+                    block = view[:count]
+                    _write_all(out, block)
+                    digest.update(block)
+                    size += count
+        if tail:
+            _write_all(out, tail)
+            digest.update(tail)
+            size += len(tail)
     return size, digest.hexdigest()
 
 
-def _chunks(head: bytes, files: list[Path], tail: bytes) -> Iterator[bytes]:
-    yield head
-    for path in files:
-        with path.open("rb") as part:
-            while chunk := part.read(1 << 20):
-                yield chunk
-    if tail:
-        yield tail
+def _write_all(out, data) -> None:
+    """All of `data` into the unbuffered file `out` (a raw write may take only a part)."""
+    view = memoryview(data)
+    while view:
+        view = view[out.write(view):]
 
 
 def _prefix_lines(prefixes: Iterable[tuple[str, str]]) -> bytes:

@@ -88,6 +88,22 @@ class WhereIndex(MutableMapping):
         path = (self._names[(found >> _INDEX_BITS) & _NAME_MASK], found & _INDEX_MASK)
         return Where(doc.rel_path, doc.line(path), path, doc)
 
+    def file_of(self, rid: str) -> str:
+        """The file of `rid`'s record, without working out its line (grouping records by
+        file asks this of every record; a line is looked up in its document's positions)."""
+        found = self._at[rid]
+        if type(found) is not int:
+            return found.file
+        return self._docs[found >> (_NAME_BITS + _INDEX_BITS)].rel_path
+
+    def line_of(self, rid: str) -> int:
+        """The line of `rid`'s record (what `self[rid].line` gives, without the `Where`)."""
+        found = self._at[rid]
+        if type(found) is not int:
+            return found.line
+        doc = self._docs[found >> (_NAME_BITS + _INDEX_BITS)]
+        return doc.line((self._names[(found >> _INDEX_BITS) & _NAME_MASK], found & _INDEX_MASK))
+
     def __setitem__(self, rid: str, where: Where) -> None:
         packed = self._packed(where)
         self._at[rid] = where if packed is None else packed
