@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import itertools
 import os
 import pickle
@@ -58,6 +59,9 @@ CACHE_DIR = Path(".cache/shards")
 # 2: with table rows; 3: rows as key + CSV; 4: files checked by XXH3-128, not sha256;
 # 5: distinct subjects and objects as arrays of digests
 CACHE_FORMAT = "healthcoop-shard-cache 5"
+# the libraries that write a piece's bytes: terms (rdflib), serialisations (pyoxigraph),
+# JSON (orjson) and gzip members (zlib-ng); another version may write other bytes
+WRITERS = ("rdflib", "pyoxigraph", "orjson", "zlib-ng")
 HCID = str(vocab.HCID)
 HC = str(vocab.HC)
 OA = str(vocab.OA)
@@ -575,11 +579,12 @@ def prune_cache(cache: Path, keep: set[str]) -> int:
 
 
 def project_digest(root: Path) -> str:
-    """The code version, shapes and ontology, as one digest (a change invalidates every
-    cached shard)."""
+    """The code version, the versions of the libraries whose output a piece holds, shapes
+    and ontology, as one digest (a change invalidates every cached shard)."""
     from pipeline.read.record_cache import code_digest
 
     h = hashlib.sha256(code_digest().encode())
+    h.update(_encoded(*(f"{name} {importlib.metadata.version(name)}" for name in WRITERS)))
     for folder in ("shapes", "ontology"):
         for path in sorted((root / folder).glob("*.ttl")):
             if path.is_file():  # (a FIFO or device there is reported by the reader)

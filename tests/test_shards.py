@@ -127,13 +127,36 @@ def test_dask_local_cluster_build_equals_serial(corpus, clean_release, tmp_path)
     assert tree_digest(out) == tree_digest(clean_release)
 
 
+def test_another_version_of_a_writing_library_invalidates_every_cached_shard(corpus,
+                                                                            monkeypatch):
+    """A cached piece holds bytes that rdflib, pyoxigraph, orjson and zlib-ng wrote; with
+    another version of any of them the pieces might differ from a clean build's, so the
+    key every shard's entry is found by changes."""
+    import importlib.metadata
+
+    before = shards.project_digest(corpus)
+    assert shards.project_digest(corpus) == before
+    real = importlib.metadata.version
+    for library in ("rdflib", "pyoxigraph", "orjson", "zlib-ng"):
+        monkeypatch.setattr(importlib.metadata, "version", lambda name, library=library:
+                            "0.0.1" if name == library else real(name))
+        assert shards.project_digest(corpus) != before, library
+    monkeypatch.setattr(importlib.metadata, "version", real)
+    assert shards.project_digest(corpus) == before
+
+
 def test_multi_member_gzip_reads_as_the_dump(clean_release):
     """Each .gz is several gzip members (header, description, one per piece); every gzip
-    reader joins them: the decompressed bytes are exactly the uncompressed dump."""
+    reader joins them: the decompressed bytes are exactly the uncompressed dump, read by
+    Python's gzip module and by the gzip program (which also checks every member's CRC)."""
+    import subprocess
+
     for name in ("healthcoop.nt", "healthcoop.ttl", "healthcoop.jsonld", "healthcoop.nq",
                  "healthcoop.trig"):
         plain = (clean_release / name).read_bytes()
         assert gzip.decompress((clean_release / (name + ".gz")).read_bytes()) == plain
+        assert subprocess.run(["gzip", "-dc", str(clean_release / (name + ".gz"))],
+                              capture_output=True, check=True).stdout == plain
 
 
 def test_shards_give_the_whole_dataset_reference(corpus, clean_release):
