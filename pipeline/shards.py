@@ -117,13 +117,22 @@ class ShardEnv:
     key_parts: dict = field(default_factory=dict, repr=False, compare=False)
 
 
-def plan_shards(project, size: int = SHARD_RECORDS) -> list[Shard]:
+def plan_shards(project, size: int = SHARD_RECORDS, source_size: int | None = None
+                ) -> list[Shard]:
     """Sources, topics, then every record file's records in the order they are written,
-    cut into chunks of at most `size`."""
-    shards = [Shard("0-sources", "sources", "data/sources.yaml",
-                    tuple(sorted(project.sources))),
-              Shard("1-topics", "topics", "ontology/topics.ttl", ()),
-              Shard("1-reference", "reference", "data/links.yaml", ())]
+    cut into chunks of at most `size` (the sources: `source_size`, by default `size`).
+
+    The sources are in the order of their IRIs' N-Triples forms, the order a piece sorts
+    its subjects in, so their chunks' pieces together are the one piece of all sources.
+    (In one shard, the 40,270 sources of the 1M corpus made its worker 2 GB for half a
+    minute, the build's peak.)"""
+    sources = sorted(project.sources, key=lambda sid: f"<{HCID}{sid}>")
+    step = source_size or size
+    shards = [Shard(f"0-sources-{start // step:04d}", "sources", "data/sources.yaml",
+                    tuple(sources[start:start + step]))
+              for start in range(0, len(sources), step)]
+    shards += [Shard("1-topics", "topics", "ontology/topics.ttl", ()),
+               Shard("1-reference", "reference", "data/links.yaml", ())]
     by_file: dict[str, list[tuple[int, str]]] = defaultdict(list)
     where = project.records.where
     for rid in where:

@@ -235,6 +235,54 @@ def test_shard_tables_equal_the_whole_dataset_tables(corpus, clean_release, tmp_
     assert len(rows) > 50 and all(row["actor_label"] for row in rows)
 
 
+def test_the_sources_cut_into_shards_give_the_one_piece_of_all_sources(corpus, clean_release,
+                                                                      tmp_path, monkeypatch):
+    """The sources are shards of at most `size` too (one shard of all 40,270 sources of the
+    1M corpus was the build's peak). Cut into shards of 3, in the order of their IRIs, the
+    data lines of the N-Triples dump are byte for byte, in order, those of one shard of all
+    sources; the other dumps hold the same statements and the tables are the same. (What
+    differs is the description: the validation report counts the shards.)"""
+    from pipeline import shards as shard_module
+
+    original = shard_module.plan_shards
+    planned: list = []
+
+    def in_threes(project, size=shard_module.SHARD_RECORDS, source_size=None):
+        planned[:] = original(project, size, source_size=3)
+        return planned
+
+    monkeypatch.setattr(shard_module, "plan_shards", in_threes)
+    out = build_release(copy_project(corpus, tmp_path), tmp_path / "threes", register=False,
+                        site=False, executor="serial", cache=False)
+    source_shards = [s for s in planned if s.kind == "sources"]
+    assert len(source_shards) >= 5 and max(len(s.ids) for s in source_shards) == 3
+    assert sorted(i for s in source_shards for i in s.ids) == sorted(
+        load_project(corpus).sources)
+
+    def data_lines(release: Path) -> list[bytes]:  # the N-Triples after the description
+        described = sum(1 for q in ox.parse(path=str(release / "healthcoop.nq"),
+                                            format=ox.RdfFormat.N_QUADS)
+                        if q.graph_name.value == DESCRIPTION_GRAPH)
+        return (release / "healthcoop.nt").read_bytes().splitlines()[described:]
+
+    assert data_lines(out) == data_lines(clean_release)
+    assert len(data_lines(out)) > 1000
+    assert (Counter(ox.parse(path=str(out / "healthcoop.ttl"), format=ox.RdfFormat.TURTLE))
+            == Counter(ox.parse(path=str(out / "healthcoop.nt"),
+                                format=ox.RdfFormat.N_TRIPLES)))
+    for name, fmt in (("healthcoop.nq", ox.RdfFormat.N_QUADS),
+                      ("healthcoop.trig", ox.RdfFormat.TRIG)):
+        def statements(release: Path, name=name, fmt=fmt) -> Counter:
+            return Counter(q for q in ox.parse(path=str(release / name), format=fmt)
+                           if q.graph_name.value != DESCRIPTION_GRAPH
+                           and "checksum" not in q.subject.value
+                           and "validation-report" not in q.subject.value)
+        assert statements(out) == statements(clean_release), name
+    tables = {k: v for k, v in tree_digest(out).items() if k.startswith("tables/")}
+    assert tables and tables == {k: v for k, v in tree_digest(clean_release).items()
+                                 if k.startswith("tables/")}
+
+
 def test_a_shard_another_build_just_stored_is_reused(corpus, clean_release, tmp_path,
                                                      monkeypatch):
     """Two builds of the same inputs sharing a cache (parallel test workers, two terminals):
