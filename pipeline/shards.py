@@ -123,9 +123,8 @@ def plan_shards(project, size: int = SHARD_RECORDS, source_size: int | None = No
     cut into chunks of at most `size` (the sources: `source_size`, by default `size`).
 
     The sources are in the order of their IRIs' N-Triples forms, the order a piece sorts
-    its subjects in, so their chunks' pieces together are the one piece of all sources.
-    (In one shard, the 40,270 sources of the 1M corpus made its worker 2 GB for half a
-    minute, the build's peak.)"""
+    its subjects in, so their chunks' pieces together are the one piece of all sources
+    (which at 1M records was a shard of 40,270 sources: a shard's size is bounded)."""
     sources = sorted(project.sources, key=lambda sid: f"<{HCID}{sid}>")
     step = source_size or size
     shards = [Shard(f"0-sources-{start // step:04d}", "sources", "data/sources.yaml",
@@ -252,8 +251,10 @@ def _own_origins(origins: dict) -> Iterator[None]:
     try:
         yield
     finally:
-        # (a node mapped again keeps its place in the dict: those after `before` are new)
-        for node in list(itertools.islice(origins, before, None)):
+        # (a node mapped again keeps its place in the dict: those after `before` are new).
+        # Read from the end: skipping the first `before` keys walked all of them, once per
+        # shard, and in a forked worker touching an object writes its reference count
+        for node in list(itertools.islice(reversed(origins), len(origins) - before)):
             del origins[node]
 
 

@@ -237,8 +237,8 @@ def test_shard_tables_equal_the_whole_dataset_tables(corpus, clean_release, tmp_
 
 def test_the_sources_cut_into_shards_give_the_one_piece_of_all_sources(corpus, clean_release,
                                                                       tmp_path, monkeypatch):
-    """The sources are shards of at most `size` too (one shard of all 40,270 sources of the
-    1M corpus was the build's peak). Cut into shards of 3, in the order of their IRIs, the
+    """The sources are shards of at most `size` too (at 1M records they were one shard of
+    40,270 sources). Cut into shards of 3, in the order of their IRIs, the
     data lines of the N-Triples dump are byte for byte, in order, those of one shard of all
     sources; the other dumps hold the same statements and the tables are the same. (What
     differs is the description: the validation report counts the shards.)"""
