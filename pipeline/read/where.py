@@ -84,9 +84,13 @@ class WhereIndex(MutableMapping):
         found = self._at[rid]
         if type(found) is not int:
             return found
-        doc = self._docs[found >> (_NAME_BITS + _INDEX_BITS)]
-        path = (self._names[(found >> _INDEX_BITS) & _NAME_MASK], found & _INDEX_MASK)
+        doc, path = self._unpack(found)
         return Where(doc.rel_path, doc.line(path), path, doc)
+
+    def _unpack(self, packed: int) -> tuple[YamlDocument, tuple[str, int]]:
+        """The document and the (list name, index) path of a record's integer."""
+        return (self._docs[packed >> (_NAME_BITS + _INDEX_BITS)],
+                (self._names[(packed >> _INDEX_BITS) & _NAME_MASK], packed & _INDEX_MASK))
 
     def file_of(self, rid: str) -> str:
         """The file of `rid`'s record, without working out its line (grouping records by
@@ -94,15 +98,15 @@ class WhereIndex(MutableMapping):
         found = self._at[rid]
         if type(found) is not int:
             return found.file
-        return self._docs[found >> (_NAME_BITS + _INDEX_BITS)].rel_path
+        return self._unpack(found)[0].rel_path
 
     def line_of(self, rid: str) -> int:
         """The line of `rid`'s record (what `self[rid].line` gives, without the `Where`)."""
         found = self._at[rid]
         if type(found) is not int:
             return found.line
-        doc = self._docs[found >> (_NAME_BITS + _INDEX_BITS)]
-        return doc.line((self._names[(found >> _INDEX_BITS) & _NAME_MASK], found & _INDEX_MASK))
+        doc, path = self._unpack(found)
+        return doc.line(path)
 
     def __setitem__(self, rid: str, where: Where) -> None:
         packed = self._packed(where)
@@ -136,9 +140,8 @@ class WhereIndex(MutableMapping):
         for rid in rids:
             found = other._at[rid]
             if type(found) is int:
-                packed = self._pack(other._docs[found >> (_NAME_BITS + _INDEX_BITS)],
-                                    other._names[(found >> _INDEX_BITS) & _NAME_MASK],
-                                    found & _INDEX_MASK)
+                doc, (name, index) = other._unpack(found)
+                packed = self._pack(doc, name, index)
                 self._at[rid] = other[rid] if packed is None else packed
             else:
                 self._at[rid] = found
