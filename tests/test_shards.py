@@ -8,12 +8,15 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import itertools
 import shutil
 from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import shards
 from pipeline.build import build_release, load_project, map_project, reference_graphs
@@ -225,8 +228,8 @@ def test_shard_tables_equal_the_whole_dataset_tables(corpus, clean_release, tmp_
 
     monkeypatch.setattr(pieces, "MERGE_FAN_IN", 3)
     original = shard_module.plan_shards
-    monkeypatch.setattr(shard_module, "plan_shards", lambda project, size=40: original(
-        project, size))
+    monkeypatch.setattr(shard_module, "plan_shards", lambda project, size=40, **kwargs:
+                        original(project, size, **kwargs))
     out = build_release(copy_project(corpus, tmp_path), tmp_path / "small", register=False,
                         site=False, executor="serial", cache=False)
     assert {name: tree_digest(out)[name] for name in expected} == expected
@@ -247,8 +250,8 @@ def test_the_sources_cut_into_shards_give_the_one_piece_of_all_sources(corpus, c
     original = shard_module.plan_shards
     planned: list = []
 
-    def in_threes(project, size=shard_module.SHARD_RECORDS, source_size=None):
-        planned[:] = original(project, size, source_size=3)
+    def in_threes(project, size=shard_module.SHARD_RECORDS, source_size=None, graphs=None):
+        planned[:] = original(project, size, source_size=3, graphs=graphs)
         return planned
 
     monkeypatch.setattr(shard_module, "plan_shards", in_threes)
@@ -281,6 +284,82 @@ def test_the_sources_cut_into_shards_give_the_one_piece_of_all_sources(corpus, c
     tables = {k: v for k, v in tree_digest(out).items() if k.startswith("tables/")}
     assert tables and tables == {k: v for k, v in tree_digest(clean_release).items()
                                  if k.startswith("tables/")}
+
+
+def test_records_in_many_graphs_are_cut_into_shards_of_their_own(corpus, clean_release,
+                                                                  tmp_path, monkeypatch):
+    """A record counts once per named graph its entity is in (a place that many records name
+    is in the graphs of all of them: at 100k records one file of places was one shard of
+    141k quads, 13 times an ordinary shard's). With a budget of 25 copies, every chunk
+    holds at most 25 or is one record; the chunks of each file are its records in order;
+    the release holds the same statements and tables as the clean build, and the heavy
+    file is in more shards than by count."""
+    from pipeline import shards as shard_module
+    from pipeline.shards import HCID, entity_graphs, plan_shards
+
+    project = load_project(corpus)
+    graphs = entity_graphs(project)
+    by_count = [s for s in plan_shards(project) if s.kind == "records"]
+    monkeypatch.setattr(shard_module, "SHARD_COPIES", 25)
+    weighed = [s for s in plan_shards(project, graphs=graphs) if s.kind == "records"]
+
+    def weight(rid: str) -> int:
+        return len(graphs.get(HCID + rid, ())) or 1
+
+    assert max(weight(rid) for s in weighed for rid in s.ids) > 25  # (a heavy record)
+    assert all(sum(map(weight, s.ids)) <= 25 or len(s.ids) == 1 for s in weighed)
+    assert len(weighed) > len(by_count)
+
+    def files(plan) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for shard in plan:
+            out.setdefault(shard.file, []).extend(shard.ids)
+        return out
+
+    assert files(weighed) == files(by_count)
+    assert len({s.key for s in weighed}) == len(weighed)
+    planned: list = []
+
+    def recorded(*args, **kwargs):
+        planned[:] = plan_shards(*args, **kwargs)
+        return planned
+
+    monkeypatch.setattr(shard_module, "plan_shards", recorded)
+    out = build_release(copy_project(corpus, tmp_path), tmp_path / "weighed", register=False,
+                        site=False, executor="serial", cache=False)
+    assert [s for s in planned if s.kind == "records"] == weighed  # (the build weighs too)
+    described = {q.subject for q in ox.parse(path=str(clean_release / "healthcoop.nq"),
+                                             format=ox.RdfFormat.N_QUADS)
+                 if q.graph_name.value == DESCRIPTION_GRAPH}
+    for name, fmt in (("healthcoop.nt", ox.RdfFormat.N_TRIPLES),
+                      ("healthcoop.nq", ox.RdfFormat.N_QUADS),
+                      ("healthcoop.trig", ox.RdfFormat.TRIG)):
+        def statements(release: Path, name=name, fmt=fmt) -> Counter:
+            return Counter(q for q in ox.parse(path=str(release / name), format=fmt)
+                           if q.subject not in described)
+        assert statements(out) == statements(clean_release), name
+        assert sum(statements(out).values()) > 1000, name
+    tables = {k: v for k, v in tree_digest(out).items() if k.startswith("tables/")}
+    assert tables and tables == {k: v for k, v in tree_digest(clean_release).items()
+                                 if k.startswith("tables/")}
+
+
+@settings(max_examples=300, deadline=None)
+@given(weights=st.lists(st.integers(1, 40), max_size=60), size=st.integers(1, 12),
+       budget=st.integers(1, 60))
+def test_chunks_are_greedy_runs_within_both_bounds(weights, size, budget):
+    """`_chunks`: the ids in order, each run at most `size` long and within `budget` unless
+    it is one id, and no run could have taken the next run's first id."""
+    from pipeline.shards import _chunks
+
+    ids = [f"r{i}" for i in range(len(weights))]
+    weight = dict(zip(ids, weights, strict=True)).__getitem__
+    runs = list(_chunks(ids, size, weight, budget))
+    assert [rid for run in runs for rid in run] == ids
+    assert all(run and len(run) <= size for run in runs)
+    assert all(sum(map(weight, run)) <= budget or len(run) == 1 for run in runs)
+    for run, following in itertools.pairwise(runs):
+        assert len(run) == size or sum(map(weight, run)) + weight(following[0]) > budget
 
 
 def test_a_shard_another_build_just_stored_is_reused(corpus, clean_release, tmp_path,

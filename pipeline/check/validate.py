@@ -186,8 +186,8 @@ def _check_project(root: Path, *, strict: bool, write: bool, cache: Path | None,
             project_digest(root) if write else "")
         step = time.perf_counter()
         freeze_loaded()  # the project lives until the end: out of the collector's sight
-        outputs = run_shards(env, plan_shards(project), executor=executor, jobs=jobs,
-                             scheduler=scheduler)
+        outputs = run_shards(env, plan_shards(project, graphs=env.entity_graphs),
+                             executor=executor, jobs=jobs, scheduler=scheduler)
         timings["map, validate and write pieces"] = time.perf_counter() - step
         results = []
         for output in outputs:
