@@ -382,29 +382,30 @@ def _release_triples(shard: Shard, env: ShardEnv, own: list, own_keyed: list, li
     ordered = sorted(terms)
     data = [ox.Triple(*terms[key]) for key in ordered]
     if shard.kind == "topics":
-        topics = ox.NamedNode(TOPICS_GRAPH)
-        placed = [(topics, key) for key in own_keys]
+        placed = ((TOPICS_GRAPH, key) for key in own_keys)
     else:
-        placed = list(_assign(own, own_keys, env.entity_graphs))
-    links_graph = ox.NamedNode(LINKS_GRAPH)
-    placed.extend((links_graph, key) for key in link_keys)
-    enrich_graph = ox.NamedNode(str(ENRICHMENT_GRAPH))
-    placed.extend((enrich_graph, key) for key in enrich_keys)
-    # publish._quad_key: by graph (N-Triples form), then as the triples; each quad once
-    graph_text: dict = {}
-    quad_keys: dict = {}
-    for graph, key in placed:
-        gtext = graph_text.get(graph)
-        if gtext is None:
-            gtext = graph_text[graph] = str(graph)
-        quad_keys[graph, key] = (gtext, *key)
-    quads = [ox.Quad(*terms[key], graph)
-             for graph, key in sorted(quad_keys, key=quad_keys.__getitem__)]
+        placed = _assign(own, own_keys, env.entity_graphs)
+    # publish._quad_key: by graph (N-Triples form), then as the triples; each quad once.
+    # One (graph's N-Triples form, triple key) pair a quad: an entity many records name is
+    # in thousands of graphs (at 100k records China's 10 triples are 36,829 quads)
+    quad_keys: dict[tuple[str, tuple], None] = {}
+    graph_text: dict[str, str] = {}  # graph IRI -> its N-Triples form
+    nodes: dict[str, ox.NamedNode] = {}  # N-Triples form -> the graph's pyoxigraph term
+    for placements in (placed, ((LINKS_GRAPH, key) for key in link_keys),
+                       ((str(ENRICHMENT_GRAPH), key) for key in enrich_keys)):
+        for graph, key in placements:
+            gtext = graph_text.get(graph)
+            if gtext is None:
+                node = ox.NamedNode(graph)
+                gtext = graph_text[graph] = str(node)
+                nodes[gtext] = node
+            quad_keys[gtext, key] = None
+    quads = [ox.Quad(*terms[key], nodes[gtext]) for gtext, key in sorted(quad_keys)]
     return data, quads, ordered
 
 
 def _assign(triples: list, keys: list[tuple], graphs: dict[str, frozenset]):
-    """(graph, triple key) pairs: the quads of a shard's mapped triples (rdflib terms, with
+    """(graph IRI, triple key) pairs: the quads of a shard's mapped triples (rdflib terms, with
     their keys; the rule of publish.assign_graphs, with the graphs of entities computed
     beforehand): an evidence annotation, its target and selectors, and the entity's
     hc:evidence link to it, in the graph of the source quoted; every other triple in the
@@ -429,17 +430,17 @@ def _assign(triples: list, keys: list[tuple], graphs: dict[str, frozenset]):
             derived[s] = o
         elif p == has_selector:
             selectors[o] = s
-    quoted: dict[str, ox.NamedNode] = {}
+    quoted: dict[str, str] = {}
     for ann, target in target_of.items():
         src = source_of_target.get(target) or derived.get(ann)
         if src:
-            name = ox.NamedNode(source_graph(src[len(HCID):] if src.startswith(HCID)
-                                             else describe.slug(src)))
+            name = source_graph(src[len(HCID):] if src.startswith(HCID)
+                                else describe.slug(src))
             quoted[ann] = quoted[target] = name
     for selector, target in selectors.items():
         if target in quoted:
             quoted[selector] = quoted[target]
-    unsourced = (ox.NamedNode(UNSOURCED_GRAPH),)
+    unsourced = (UNSOURCED_GRAPH,)
     named: dict = {}
     evidence = HC + "evidence"
     for s, p, o, s_iri, _o_iri, key in rows:
@@ -454,8 +455,7 @@ def _assign(triples: list, keys: list[tuple], graphs: dict[str, frozenset]):
             else None
         names = named.get(entity)
         if names is None:
-            names = named[entity] = tuple(ox.NamedNode(g) for g in
-                                          sorted(graphs.get(entity, ()))) or unsourced
+            names = named[entity] = tuple(sorted(graphs.get(entity, ()))) or unsourced
         for name in names:
             yield name, key
 
