@@ -47,7 +47,7 @@ from pipeline.check.shacl import ShaclResult, ShaclRun
 from pipeline.errors import EnvironmentProblem, InvalidData, Issue
 from pipeline.heap import freeze_loaded, shard_heap
 from pipeline.publish import describe, tables
-from pipeline.publish.pieces import PieceInfo, write_piece, write_rows
+from pipeline.publish.pieces import GraphGroups, PieceInfo, write_piece, write_rows
 from pipeline.rdf import vocab
 from pipeline.rdf.mapping import entity_iri, map_record, map_source
 
@@ -311,10 +311,9 @@ def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     del run.issues.items[before:]  # (in this process the run is shared between shards)
     translated = {id(r.issue) for r in results}
     new_issues = [i for i in new_issues if id(i) not in translated]
-    data, quads, ordered = _release_triples(shard, env, own, own_keyed, links, enrichment)
+    data, graphs, ordered, sizes = _release_triples(shard, env, own_keyed, links, enrichment)
     stats = describe.DataStats(env.uri_space)
     stats.add_texts([(s, p, o) for s, _not_type, p, o in ordered])
-    sizes = Counter(q.graph_name.value for q in quads)
     output = ShardOutput(shard.key, results, new_issues, stats, sizes,
                          0 if shard.kind in ("topics", "reference") else len(set(own + links)))
     if key is not None:
@@ -323,7 +322,7 @@ def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
             rows = tables.shard_rows(data, run.labels)
         except InvalidData as err:  # published only if validation passes; then it stops it
             output.table_issues = list(err.issues)
-        output.piece = _store(env, key, shard, data, quads, rows, output)
+        output.piece = _store(env, key, shard, data, graphs, rows, output)
     return output
 
 
@@ -355,10 +354,12 @@ def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, list,
     return own, keyed, links, enrichment, owned
 
 
-def _release_triples(shard: Shard, env: ShardEnv, own: list, own_keyed: list, links: list,
-                     enrichment: list) -> tuple[list[ox.Triple], list[ox.Quad], list[tuple]]:
-    """The shard's data triples (sorted, de-duplicated) and quads (sorted), pyoxigraph, and
-    the sort keys of the triples (in the same order).
+def _release_triples(shard: Shard, env: ShardEnv, own_keyed: list, links: list,
+                     enrichment: list) -> tuple[list[ox.Triple], GraphGroups, list[tuple],
+                                                Counter]:
+    """The shard's data triples (sorted, de-duplicated, pyoxigraph), its named graphs
+    (`pieces.GraphGroups`: which of those triples each holds), the sort keys of the triples
+    (in the same order) and the number of triples in each graph (by IRI).
 
     Everything is keyed by the N-Triples forms of the terms (publish._triple_key: by
     subject, rdf:type first, predicate, object), computed once per term from the rdflib
@@ -384,49 +385,49 @@ def _release_triples(shard: Shard, env: ShardEnv, own: list, own_keyed: list, li
     if shard.kind == "topics":
         placed = ((TOPICS_GRAPH, key) for key in own_keys)
     else:
-        placed = _assign(own, own_keys, env.entity_graphs)
-    # publish._quad_key: by graph (N-Triples form), then as the triples; each quad once.
-    # One (graph's N-Triples form, triple key) pair a quad: an entity many records name is
-    # in thousands of graphs (at 100k records China's 10 triples are 36,829 quads)
-    quad_keys: dict[tuple[str, tuple], None] = {}
+        placed = _assign(own_keys, env.entity_graphs)
+    # The named graphs, by their N-Triples forms (publish._quad_key: by graph, then as the
+    # triples), each with the positions of its triples in `ordered`: an entity many records
+    # name is in thousands of graphs (at 100k records China's 10 triples are 36,829 quads),
+    # so a copy is one int in a set, never a pyoxigraph quad (pieces.piece_texts)
+    position = {key: i for i, key in enumerate(ordered)}
+    members: dict[str, set[int]] = {}
+    iri_of: dict[str, str] = {}  # N-Triples form -> graph IRI
     graph_text: dict[str, str] = {}  # graph IRI -> its N-Triples form
-    nodes: dict[str, ox.NamedNode] = {}  # N-Triples form -> the graph's pyoxigraph term
     for placements in (placed, ((LINKS_GRAPH, key) for key in link_keys),
                        ((str(ENRICHMENT_GRAPH), key) for key in enrich_keys)):
         for graph, key in placements:
             gtext = graph_text.get(graph)
-            if gtext is None:
-                node = ox.NamedNode(graph)
-                gtext = graph_text[graph] = str(node)
-                nodes[gtext] = node
-            quad_keys[gtext, key] = None
-    quads = [ox.Quad(*terms[key], nodes[gtext]) for gtext, key in sorted(quad_keys)]
-    return data, quads, ordered
+            if gtext is None:  # (pyoxigraph checks the IRI)
+                gtext = graph_text[graph] = str(ox.NamedNode(graph))
+                iri_of[gtext] = graph
+                members[gtext] = set()
+            members[gtext].add(position[key])
+    graphs = [(gtext, sorted(members[gtext])) for gtext in sorted(members)]
+    sizes = Counter({iri_of[gtext]: len(positions) for gtext, positions in graphs})
+    return data, graphs, ordered, sizes
 
 
-def _assign(triples: list, keys: list[tuple], graphs: dict[str, frozenset]):
-    """(graph IRI, triple key) pairs: the quads of a shard's mapped triples (rdflib terms, with
-    their keys; the rule of publish.assign_graphs, with the graphs of entities computed
-    beforehand): an evidence annotation, its target and selectors, and the entity's
-    hc:evidence link to it, in the graph of the source quoted; every other triple in the
-    graphs of its entity."""
-    from rdflib import URIRef
-
+def _assign(keys: list[tuple], graphs: dict[str, frozenset]):
+    """(graph IRI, triple key) pairs: the quads of a shard's mapped triples, from their keys
+    (N-Triples forms; the rule of publish.assign_graphs, with the graphs of entities
+    computed beforehand): an evidence annotation, its target and selectors, and the
+    entity's hc:evidence link to it, in the graph of the source quoted; every other triple
+    in the graphs of its entity."""
     from pipeline.publish.release import source_graph
 
-    rows = [(str(s), str(p), str(o), isinstance(s, URIRef), isinstance(o, URIRef), key)
-            for (s, p, o), key in zip(triples, keys, strict=True)]
     target_of: dict[str, str] = {}
     source_of_target: dict[str, str] = {}
     derived: dict[str, str] = {}
     selectors: dict[str, str] = {}
-    has_target, has_source, has_selector = OA + "hasTarget", OA + "hasSource", OA + "hasSelector"
-    for s, p, o, _s_iri, o_iri, _key in rows:
+    has_target, has_source, has_selector, derived_from = (
+        f"<{OA}hasTarget>", f"<{OA}hasSource>", f"<{OA}hasSelector>", f"<{PROV_DERIVED}>")
+    for s, _not_type, p, o in keys:
         if p == has_target:
             target_of[s] = o
         elif p == has_source:
             source_of_target[s] = o
-        elif p == PROV_DERIVED and o_iri:
+        elif p == derived_from and o[0] == "<":
             derived[s] = o
         elif p == has_selector:
             selectors[o] = s
@@ -434,6 +435,7 @@ def _assign(triples: list, keys: list[tuple], graphs: dict[str, frozenset]):
     for ann, target in target_of.items():
         src = source_of_target.get(target) or derived.get(ann)
         if src:
+            src = src[1:-1]  # (an IRI's N-Triples form is the IRI in <>: rdf/oxterms.py)
             name = source_graph(src[len(HCID):] if src.startswith(HCID)
                                 else describe.slug(src))
             quoted[ann] = quoted[target] = name
@@ -441,21 +443,23 @@ def _assign(triples: list, keys: list[tuple], graphs: dict[str, frozenset]):
         if target in quoted:
             quoted[selector] = quoted[target]
     unsourced = (UNSOURCED_GRAPH,)
-    named: dict = {}
-    evidence = HC + "evidence"
-    for s, p, o, s_iri, _o_iri, key in rows:
+    named: dict[str, tuple] = {}  # subject's N-Triples form -> its graphs
+    evidence = f"<{HC}evidence>"
+    for key in keys:
+        s, _not_type, p, o = key
         if s in quoted:
             yield quoted[s], key
             continue
         if p == evidence and o in quoted:
             yield quoted[o], key
             continue
-        # publish.entity_of: `…/id/<id>#anything` -> `…/id/<id>`; None for a blank node
-        entity = (s.split("#", 1)[0] if s.startswith(HCID) and "#" in s else s) if s_iri \
-            else None
-        names = named.get(entity)
+        names = named.get(s)
         if names is None:
-            names = named[entity] = tuple(sorted(graphs.get(entity, ()))) or unsourced
+            # publish.entity_of: `…/id/<id>#anything` -> `…/id/<id>`; None for a blank node
+            iri = s[1:-1] if s[0] == "<" else None
+            entity = (iri.split("#", 1)[0] if iri.startswith(HCID) and "#" in iri else iri) \
+                if iri is not None else None
+            names = named[s] = tuple(sorted(graphs.get(entity, ()))) or unsourced
         for name in names:
             yield name, key
 
@@ -550,7 +554,7 @@ def _load_cached(cache: Path, key: str) -> ShardOutput | None:
     return output
 
 
-def _store(env: ShardEnv, key: str, shard: Shard, data, quads, rows: dict,
+def _store(env: ShardEnv, key: str, shard: Shard, data, graphs, rows: dict,
            output: ShardOutput) -> PieceInfo:
     """Write the pieces, the table rows and the output into a new cache entry (atomically:
     a temporary folder renamed into place)."""
@@ -558,7 +562,7 @@ def _store(env: ShardEnv, key: str, shard: Shard, data, quads, rows: dict,
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=entry.parent))
     try:
-        piece = write_piece(tmp, "piece", data, quads, env.prefixes)
+        piece = write_piece(tmp, "piece", data, graphs, env.prefixes)
         piece.tables = tuple(sorted(name for name, found in rows.items() if found))
         for name in piece.tables:
             write_rows(piece.rows_path(name), rows[name])

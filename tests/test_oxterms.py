@@ -7,7 +7,7 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 
 from pipeline.rdf.oxterms import OxConverter
 
@@ -41,3 +41,30 @@ def test_literal_text_is_pyoxigraphs(value, language, datatype):
 def test_an_iri_pyoxigraph_refuses_is_refused():
     with pytest.raises(ValueError):
         OxConverter().term(URIRef("https://w3id.org/healthcoop/id/a b"))
+
+
+TERMS = st.one_of(
+    st.builds(lambda local: URIRef("https://w3id.org/healthcoop/id/" + local),
+              st.sampled_from(["a", "ax", "b", "a b", "é", ""]) | st.text(max_size=5)),
+    st.builds(lambda v, lang: Literal(v, lang=lang), st.text(max_size=5),
+              st.sampled_from([None, "en"])),
+    st.builds(lambda v: BNode(v), st.sampled_from(["b1", "b2"])))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(TERMS, TERMS, TERMS), min_size=1, max_size=6))
+def test_keyed_is_the_key_of_each_terms_entry(triples):
+    """The shortcut for remembered IRIs gives what `entry` gives for each term, and a term
+    pyoxigraph refuses in any position is refused, remembered or not."""
+    converter = OxConverter()
+    for s, p, o in triples + triples:  # the second time every IRI is remembered
+        try:
+            expected = [OxConverter().entry(t) for t in (s, p, o)]
+        except (ValueError, TypeError):
+            with pytest.raises((ValueError, TypeError)):
+                converter.keyed(s, p, o)
+            continue
+        key, terms = converter.keyed(s, p, o)
+        (ts, xs), (tp, xp), (to, xo) = expected
+        assert key == (ts, tp != "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", tp, to)
+        assert terms == (xs, xp, xo)

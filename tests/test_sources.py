@@ -75,6 +75,16 @@ def test_mojibake_is_repaired_for_publication(project_root):
         assert repair_text(kept) == kept
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(max_size=60) | st.text(st.characters(max_codepoint=127), max_size=60))
+def test_repair_is_ftfys_encoding_fix_for_any_text(text):
+    """ASCII text skips ftfy (its first rule returns it unchanged): the result is still
+    ftfy's for ASCII and for everything else."""
+    import ftfy
+
+    assert repair_text(text) == ftfy.fix_encoding(text)
+
+
 def test_changed_source_bytes_are_reported(project_copy):
     """An archived text edited after curation is caught by its checksum."""
     path = project_copy / "data/sources/000_e98664ba0d4f74a4.txt"

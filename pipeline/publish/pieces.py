@@ -1,7 +1,8 @@
 """Stage `publish`, streaming part: each shard's share of the five dumps, and the dumps
 assembled from those shares.
 
-In:  one shard's data triples and quads (pyoxigraph, de-duplicated and sorted), or, for
+In:  one shard's data triples (pyoxigraph, de-duplicated and sorted) and its named graphs
+     (`GraphGroups`: which of those triples each holds), or, for
      assembly, the ordered list of pieces and the description's triples.
 Out: `write_piece(...)` writes the piece: `<name>.nt`, `.ttl`, `.jsonld`, `.nq`, `.trig` (the
      body of each format: no prefixes, no JSON-LD envelope) and each as a gzip member
@@ -78,20 +79,29 @@ def gzip_member(data: bytes) -> bytes:
     return gzip_ng.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
 
 
-def piece_texts(triples: Sequence[ox.Triple], quads: Sequence[ox.Quad], prefixes: dict,
+GraphGroups = Sequence[tuple[str, Sequence[int]]]
+"""A piece's quads as its named graphs, in order: each graph's N-Triples form (`<iri>`) and
+the positions, in the piece's sorted triples, of the triples it holds (in order)."""
+
+
+def piece_texts(triples: Sequence[ox.Triple], graphs: GraphGroups, prefixes: dict,
                 *, first: bool = False) -> dict[str, bytes]:
-    """The five bodies of one piece (N-Triples, N-Quads, Turtle and TriG by pyoxigraph; the
-    Turtle and TriG without their prefix lines, which the dump's header has). JSON-LD: one
-    node object per line, each starting with ",\n    " (the description, always the first
-    piece, starts with "\n    ": `first`)."""
+    """The five bodies of one piece (N-Triples and Turtle by pyoxigraph; the Turtle and TriG
+    without their prefix lines, which the dump's header has). N-Quads and TriG are put
+    together from the triples' N-Triples lines and Turtle, graph by graph, as pyoxigraph
+    writes them (tests/test_pieces.py compares the two on arbitrary quads): an entity many
+    records name is in thousands of graphs (at 100k records China's 10 triples are 36,829
+    quads), so making a pyoxigraph quad of each copy was most of such a shard's cost.
+    JSON-LD: one node object per line, each starting with ",\n    " (the description,
+    always the first piece, starts with "\n    ": `first`)."""
     safe = turtle_prefixes(prefixes)
+    nt = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) if triples else b""
     out: dict[str, bytes] = {
-        "nt": ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) if triples else b"",
-        "nq": ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS) if quads else b"",
+        "nt": nt,
+        "nq": nquads_text(nt, graphs),
         "ttl": _without_prefixes(ox.serialize(list(triples), format=ox.RdfFormat.TURTLE,
                                               prefixes=safe), safe) if triples else b"",
-        "trig": _without_prefixes(ox.serialize(list(quads), format=ox.RdfFormat.TRIG,
-                                               prefixes=safe), safe) if quads else b"",
+        "trig": trig_text(triples, graphs, safe),
     }
     text = io.StringIO()
     for index, node in enumerate(jsonld.nodes(triples)):
@@ -99,6 +109,52 @@ def piece_texts(triples: Sequence[ox.Triple], quads: Sequence[ox.Quad], prefixes
         text.write(jsonld.dump_node_line(node))
     out["jsonld"] = text.getvalue().encode("utf-8")
     return out
+
+
+def nquads_text(ntriples: bytes, graphs: GraphGroups) -> bytes:
+    """The N-Quads of `graphs` from the N-Triples of their triples: each line `s p o .`
+    becomes `s p o <g> .` (N-Triples escapes every line break inside a term, so a line is a
+    triple)."""
+    if not graphs:
+        return b""
+    heads = [line[:-1] for line in ntriples.split(b"\n")[:-1]]  # "s p o " (no ".\n")
+    out = []
+    for graph, positions in graphs:
+        tail = graph.encode("utf-8") + b" .\n"
+        out.append(tail.join([heads[i] for i in positions]) + tail)
+    return b"".join(out)
+
+
+def trig_text(triples: Sequence[ox.Triple], graphs: GraphGroups, prefixes: dict) -> bytes:
+    """The TriG of `graphs` (without prefix lines): for each graph `<g> {`, the Turtle of its
+    triples with every line indented by a tab, `}`. The Turtle of a set of triples is
+    written once however many graphs hold it."""
+    bodies: dict[tuple, bytes] = {}
+    out = []
+    for graph, positions in graphs:
+        key = tuple(positions)
+        body = bodies.get(key)
+        if body is None:
+            turtle = _without_prefixes(ox.serialize([triples[i] for i in positions],
+                                                    format=ox.RdfFormat.TURTLE,
+                                                    prefixes=prefixes), prefixes)
+            body = bodies[key] = b"".join(b"\t" + line + b"\n"
+                                          for line in turtle.split(b"\n")[:-1])
+        out.append(b"".join((_graph_name(graph, prefixes), b" {\n", body, b"}\n")))
+    return b"".join(out)
+
+
+def _graph_name(graph: str, prefixes: dict) -> bytes:
+    """A graph's name as pyoxigraph's TriG writes it: the IRI in full unless one of the
+    prefixes could abbreviate it, in which case pyoxigraph is asked."""
+    iri = graph[1:-1]
+    if not any(iri.startswith(ns) for ns in prefixes.values()):
+        return graph.encode("utf-8")
+    probe = ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:x"), ox.NamedNode("urn:x"),
+                    ox.NamedNode(iri))
+    written = _without_prefixes(ox.serialize([probe], format=ox.RdfFormat.TRIG,
+                                             prefixes=prefixes), prefixes)
+    return written[:written.index(b" {\n")]
 
 
 def _without_prefixes(data: bytes, prefixes: dict) -> bytes:
@@ -110,23 +166,24 @@ def _without_prefixes(data: bytes, prefixes: dict) -> bytes:
     return body if not body or body.endswith(b"\n") else body + b"\n"
 
 
-def write_piece(folder: Path, name: str, triples: Sequence[ox.Triple],
-                quads: Sequence[ox.Quad], prefixes: dict) -> PieceInfo:
+def write_piece(folder: Path, name: str, triples: Sequence[ox.Triple], graphs: GraphGroups,
+                prefixes: dict) -> PieceInfo:
     """Write the ten files of one piece into `folder` (which must exist)."""
-    for fmt, data in piece_texts(triples, quads, prefixes).items():
+    for fmt, data in piece_texts(triples, graphs, prefixes).items():
         (folder / f"{name}.{fmt}").write_bytes(data)
         (folder / f"{name}.{fmt}.gz").write_bytes(gzip_member(data) if data else b"")
     return PieceInfo(str(folder), name, not triples)
 
 
-def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple],
-                   description_quads: Sequence[ox.Quad], pieces: Iterable[PieceInfo],
-                   prefixes: dict) -> dict[Path, tuple[int, str]]:
+def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple], description_graph: str,
+                   pieces: Iterable[PieceInfo], prefixes: dict) -> dict[Path, tuple[int, str]]:
     """healthcoop.{nt,ttl,jsonld,nq,trig} and .gz in `out_dir`: header, the description,
-    then every piece in the order given. Returns each written file's size and sha256,
+    then every piece in the order given (the description's triples, sorted, in the graph
+    `description_graph`, an IRI). Returns each written file's size and sha256,
     worked out from the bytes as they are written (a dump is not read back to hash it)."""
     pieces = [p for p in pieces if not p.empty]
-    body = piece_texts(description, description_quads, prefixes, first=True)
+    in_graph = [(f"<{description_graph}>", range(len(description)))] if description else []
+    body = piece_texts(description, in_graph, prefixes, first=True)
     header = _prefix_lines(turtle_prefixes(prefixes).items())
     heads = {
         "nt": body["nt"], "nq": body["nq"],

@@ -406,11 +406,8 @@ def publish_release(project, outputs: list, out_dir: Path,
                                 files=static + [p.unstated() for p in planned],
                                 conforms_to=conforms_to)
     embedded = canonical_triples(describe.describe(info))
-    embedded_quads = sorted((ox.Quad(t.subject, t.predicate, t.object,
-                                     ox.NamedNode(DESCRIPTION_GRAPH)) for t in embedded),
-                            key=_quad_key)
     # 3. the dumps and their gzip copies: header, description, pieces
-    dumps = assemble_dumps(out_dir, embedded, embedded_quads, pieces, TURTLE_PREFIXES)
+    dumps = assemble_dumps(out_dir, embedded, DESCRIPTION_GRAPH, pieces, TURTLE_PREFIXES)
     timings["dumps"] = time.perf_counter() - started
     # 4. void.ttl: the complete description
     started = time.perf_counter()

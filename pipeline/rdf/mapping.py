@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
+from rdflib import namespace as rdflib_namespace
 
 from pipeline.rdf import vocab
 from pipeline.rdf.vocab import HC, HCID, HCTOPIC, OA, SCHEMA
@@ -36,6 +36,12 @@ from pipeline.read.record_types import (
 )
 from pipeline.read.records import RecordSet
 from pipeline.read.sources import SourceText, repair_text
+
+# rdflib's closed namespaces, their terms kept as attributes (vocab.Terms: a record reads
+# about forty of them)
+DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD = (
+    vocab.Terms(getattr(rdflib_namespace, name))
+    for name in ("DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SKOS", "VOID", "XSD"))
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 DEFAULT_GRAPH = None  # records of no single source (shared actors, places) live here too
@@ -274,27 +280,47 @@ def _amount(node: URIRef, record: Record, amount: Amount, ctx: MappingContext
     yield money, HC.statedAs, en(amount.stated_as)
 
 
-def _field_predicates(record: Record, name: str) -> list[URIRef]:
+def _field_predicates(record: Record, name: str) -> tuple[URIRef, ...]:
     """The predicates a record field becomes (what an evidence quote supports, in RDF)."""
-    if name in vocab.REFERENCE_PREDICATES:
-        return [vocab.REFERENCE_PREDICATES[name]]
+    found = vocab.REFERENCE_PREDICATES.get(name)
+    if found is not None:
+        return (found,)
     if name == "part_of":
-        return [{"organisation": vocab.ORG.subOrganizationOf, "place": SCHEMA.containedInPlace,
-                 "event": SCHEMA.superEvent}[record.kind]]
+        return ({"organisation": vocab.ORG.subOrganizationOf, "place": SCHEMA.containedInPlace,
+                 "event": SCHEMA.superEvent}[record.kind],)
     if name == "date":
-        return [HC.date] if isinstance(record, Agreement) else [SCHEMA.startDate, SCHEMA.endDate]
-    return {
-        "type": [RDF.type],
-        "title": [HC.roleTitle] if isinstance(record, Role) else [DCTERMS.title],
-        "start_date": [SCHEMA.startDate],
-        "end_date": [SCHEMA.endDate],
-        "duration": [HC.duration],
-        "amount": [HC.amount],
-        "purpose": [HC.purpose],
-        "status": [HC.roleStatus],
-        "honorific": [vocab.FOAF.title],
-        "attendee_count": [HC.attendeeCount],
-    }.get(name, [])
+        return (HC.date,) if isinstance(record, Agreement) else (SCHEMA.startDate,
+                                                                  SCHEMA.endDate)
+    if name == "title":
+        return (HC.roleTitle,) if isinstance(record, Role) else (DCTERMS.title,)
+    return _FIELD_PREDICATES.get(name, ())
+
+
+_FIELD_PREDICATES = {
+    "type": (RDF.type,),
+    "start_date": (SCHEMA.startDate,),
+    "end_date": (SCHEMA.endDate,),
+    "duration": (HC.duration,),
+    "amount": (HC.amount,),
+    "purpose": (HC.purpose,),
+    "status": (HC.roleStatus,),
+    "honorific": (vocab.FOAF.title,),
+    "attendee_count": (HC.attendeeCount,),
+}
+
+
+def _supported(record: Record, supports) -> tuple[URIRef, ...]:
+    """The sorted predicates an evidence's `supports` fields become; remembered per record
+    type and fields (a few dozen combinations; sorting rdflib terms calls Python code)."""
+    key = (type(record), getattr(record, "kind", ""), tuple(supports))
+    found = _SUPPORTED.get(key)
+    if found is None:
+        found = _SUPPORTED[key] = tuple(sorted(
+            {p for name in supports for p in _field_predicates(record, name)}))
+    return found
+
+
+_SUPPORTED: dict[tuple, tuple[URIRef, ...]] = {}
 
 
 def evidence_key(source: str, quote: str, occurrence: int) -> str:
@@ -326,7 +352,7 @@ def _evidence(record: Record, node: URIRef, index: int, ev, ctx: MappingContext
     yield ann, OA.hasBody, node
     yield ann, OA.hasTarget, target
     yield ann, PROV.wasDerivedFrom, entity_iri(ev.source)
-    for predicate in sorted({p for name in ev.supports for p in _field_predicates(record, name)}):
+    for predicate in _supported(record, ev.supports):
         yield ann, HC.supportsProperty, predicate
     yield target, RDF.type, OA.SpecificResource
     yield target, OA.hasSource, entity_iri(ev.source)

@@ -65,8 +65,17 @@ class OxConverter:
     def keyed(self, s, p, o) -> tuple[tuple, tuple]:
         """A triple's sort key (subject, rdf:type first, predicate, object, by their
         N-Triples forms: publish._triple_key) and its pyoxigraph terms."""
-        ts, xs = self.entry(s)
-        tp, xp = self.entry(p)
+        iris = self._iris
+        # (the subject and predicate of a mapped triple are nearly always remembered IRIs:
+        # looked up here without a call to `entry`, a fifth of converting a triple)
+        ts = "".join(("<", s, ">")) if type(s) is URIRef else None
+        xs = iris.get(ts) if ts is not None else None
+        if xs is None:
+            ts, xs = self.entry(s)
+        tp = "".join(("<", p, ">")) if type(p) is URIRef else None
+        xp = iris.get(tp) if tp is not None else None
+        if xp is None:
+            tp, xp = self.entry(p)
         to, xo = self.entry(o)
         return (ts, tp != TYPE_TEXT, tp, to), (xs, xp, xo)
 

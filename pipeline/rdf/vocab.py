@@ -15,7 +15,8 @@ def iri(text: str) -> URIRef:
 
 class TermCache(Namespace):
     """A Namespace that makes each of its terms once (rdflib's builds and checks a new
-    URIRef on every attribute access)."""
+    URIRef on every attribute access). A term read as an attribute is kept as one, so the
+    next read (the mapping reads a dozen a record) never reaches `__getattr__`."""
 
     def term(self, name: str) -> URIRef:
         key = (str(self), name)
@@ -30,7 +31,23 @@ class TermCache(Namespace):
     def __getattr__(self, name: str) -> URIRef:
         if name.startswith("__"):  # (copy, pickle and friends look up dunder names)
             raise AttributeError(name)
-        return self.term(name)
+        found = self.__dict__[name] = self.term(name)
+        return found
+
+
+class Terms:
+    """One of rdflib's closed namespaces (RDF, DCTERMS, ...) whose terms are kept as plain
+    attributes once read: rdflib looks each up through its metaclass's `__getattr__`, a
+    Python call every time. Unknown names fail as they do in rdflib."""
+
+    def __init__(self, namespace) -> None:
+        self._namespace = namespace
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        found = self.__dict__[name] = getattr(self._namespace, name)
+        return found
 
 
 _TERMS: dict[tuple[str, str], URIRef] = {}

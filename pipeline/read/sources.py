@@ -49,9 +49,11 @@ def repair_text(text: str) -> str:
     Only ftfy's encoding fix: `&amp;` stays as written, full-width letters and punctuation
     (common in Chinese company names) are not folded, ligatures are not split, zero-width
     and curly characters stay. Published text therefore equals the curator's text except
-    where its bytes were mis-decoded.
+    where its bytes were mis-decoded. ASCII text is returned as it is without calling ftfy,
+    whose first rule does the same (a tenth of the mapping's time went into ftfy's set-up
+    for labels that are mostly ASCII).
     """
-    return ftfy.fix_encoding(text)
+    return text if text.isascii() else ftfy.fix_encoding(text)
 
 
 @dataclass(frozen=True)
