@@ -311,18 +311,18 @@ def _process_shard(shard: Shard, env: ShardEnv) -> ShardOutput:
     del run.issues.items[before:]  # (in this process the run is shared between shards)
     translated = {id(r.issue) for r in results}
     new_issues = [i for i in new_issues if id(i) not in translated]
-    data, graphs, ordered, sizes = _release_triples(shard, env, own_keyed, links, enrichment)
+    release = _release_triples(shard, env, own_keyed, links, enrichment)
     stats = describe.DataStats(env.uri_space)
-    stats.add_texts([(s, p, o) for s, _not_type, p, o in ordered])
-    output = ShardOutput(shard.key, results, new_issues, stats, sizes,
+    stats.add_texts([(s, p, o) for s, _not_type, p, o in release.ordered])
+    output = ShardOutput(shard.key, results, new_issues, stats, release.sizes,
                          0 if shard.kind in ("topics", "reference") else len(set(own + links)))
     if key is not None:
         rows: dict = {}
         try:
-            rows = tables.shard_rows(data, run.labels)
+            rows = tables.shard_rows(release.split, run.labels)
         except InvalidData as err:  # published only if validation passes; then it stops it
             output.table_issues = list(err.issues)
-        output.piece = _store(env, key, shard, data, graphs, rows, output)
+        output.piece = _store(env, key, shard, release, rows, output)
     return output
 
 
@@ -355,11 +355,11 @@ def _shard_triples(shard: Shard, env: ShardEnv) -> tuple[list, list, list, list,
 
 
 def _release_triples(shard: Shard, env: ShardEnv, own_keyed: list, links: list,
-                     enrichment: list) -> tuple[list[ox.Triple], GraphGroups, list[tuple],
-                                                Counter]:
+                     enrichment: list) -> ReleaseTriples:
     """The shard's data triples (sorted, de-duplicated, pyoxigraph), its named graphs
     (`pieces.GraphGroups`: which of those triples each holds), the sort keys of the triples
-    (in the same order) and the number of triples in each graph (by IRI).
+    (in the same order), the same triples split for the tables and JSON-LD, and the number
+    of triples in each graph (by IRI).
 
     Everything is keyed by the N-Triples forms of the terms (publish._triple_key: by
     subject, rdf:type first, predicate, object), computed once per term from the rdflib
@@ -382,6 +382,9 @@ def _release_triples(shard: Shard, env: ShardEnv, own_keyed: list, links: list,
     enrich_keys = keys_of(convert(*t) for t in enrichment)
     ordered = sorted(terms)
     data = [ox.Triple(*terms[key]) for key in ordered]
+    # (subject's N-Triples form, predicate IRI, object) of each: what the tables and the
+    # JSON-LD read, without making new objects from `data`'s parts
+    split = [(key[0], key[2][1:-1], terms[key][2]) for key in ordered]
     if shard.kind == "topics":
         placed = ((TOPICS_GRAPH, key) for key in own_keys)
     else:
@@ -405,7 +408,18 @@ def _release_triples(shard: Shard, env: ShardEnv, own_keyed: list, links: list,
             members[gtext].add(position[key])
     graphs = [(gtext, sorted(members[gtext])) for gtext in sorted(members)]
     sizes = Counter({iri_of[gtext]: len(positions) for gtext, positions in graphs})
-    return data, graphs, ordered, sizes
+    return ReleaseTriples(data, graphs, ordered, split, sizes)
+
+
+@dataclass
+class ReleaseTriples:
+    """A shard's share of the release (`_release_triples`)."""
+
+    data: list[ox.Triple]  # sorted, de-duplicated
+    graphs: GraphGroups  # the named graphs: which of those triples each holds
+    ordered: list[tuple]  # the sort key of each triple (rdf/oxterms.py), in the same order
+    split: list[tuple]  # (subject's N-Triples form, predicate IRI, object) of each
+    sizes: Counter  # graph IRI -> its number of triples
 
 
 def _assign(keys: list[tuple], graphs: dict[str, frozenset]):
@@ -554,7 +568,7 @@ def _load_cached(cache: Path, key: str) -> ShardOutput | None:
     return output
 
 
-def _store(env: ShardEnv, key: str, shard: Shard, data, graphs, rows: dict,
+def _store(env: ShardEnv, key: str, shard: Shard, release: ReleaseTriples, rows: dict,
            output: ShardOutput) -> PieceInfo:
     """Write the pieces, the table rows and the output into a new cache entry (atomically:
     a temporary folder renamed into place)."""
@@ -562,7 +576,8 @@ def _store(env: ShardEnv, key: str, shard: Shard, data, graphs, rows: dict,
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=entry.parent))
     try:
-        piece = write_piece(tmp, "piece", data, graphs, env.prefixes)
+        piece = write_piece(tmp, "piece", release.data, release.graphs, env.prefixes,
+                            release.split)
         piece.tables = tuple(sorted(name for name, found in rows.items() if found))
         for name in piece.tables:
             write_rows(piece.rows_path(name), rows[name])

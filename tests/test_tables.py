@@ -257,6 +257,16 @@ _values = st.text(alphabet=st.sampled_from(list("a\x00\x01\x02 ,\"\n\r\u00e9\u4e
 _rows = st.lists(_values, max_size=4)
 
 
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.lists(_values | st.text(max_size=8), max_size=4))
+@example([""])  # one empty value: csv.writer writes "" so that the line is not blank
+@example(["", ""])
+def test_a_csv_line_is_what_csv_writer_writes(row):
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerow(row)
+    assert tables.csv_line(row) == expected.getvalue().encode("utf-8")
+
+
 _key_rows = st.lists(st.text(alphabet=st.sampled_from(list("\x00\x01a\u00e9")), max_size=3),
                     max_size=3)
 

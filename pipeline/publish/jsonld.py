@@ -24,6 +24,7 @@ from typing import IO
 import orjson
 import pyoxigraph as ox
 
+from pipeline.rdf.oxterms import SplitTriple
 from pipeline.rdf.vocab import PREFIXES
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -174,14 +175,22 @@ def _sort_key(value) -> str:
 
 def nodes(triples: Iterable[ox.Triple]) -> Iterator[dict]:
     """Node objects, one per subject, from triples sorted by subject."""
+    return split_nodes((str(t.subject), t.predicate.value, t.object) for t in triples)
+
+
+def split_nodes(triples: Iterable[SplitTriple]) -> Iterator[dict]:
+    """`nodes` of (subject's N-Triples form, predicate IRI, object) triples, sorted by
+    subject: what the shards have at hand, without reading a pyoxigraph triple's parts
+    (each read makes a new object)."""
     compactor = _Compactor()
     current = None
     props: dict[str, list] = {}
     types: list[str] = []
 
     def flush():
-        node: dict = {"@id": compactor.iri(current.value) if isinstance(current, ox.NamedNode)
-                      else f"_:{current.value}"}
+        # (an IRI's N-Triples form is the IRI in <>, a blank node's its label after _:)
+        node: dict = {"@id": compactor.iri(current[1:-1]) if current[0] == "<"
+                      else current}
         if types:
             node["@type"] = sorted(set(types))
         for key in sorted(props):
@@ -193,16 +202,18 @@ def nodes(triples: Iterable[ox.Triple]) -> Iterator[dict]:
             node[key] = [v for _, v in values] if len(values) > 1 else values[0][1]
         return node
 
-    for triple in triples:
-        if current is not None and triple.subject != current:
-            yield flush()
-            props, types = {}, []
-        current = triple.subject
-        if triple.predicate.value == RDF_TYPE and isinstance(triple.object, ox.NamedNode):
-            types.append(compactor.iri(triple.object.value))
+    named = ox.NamedNode
+    for subject, predicate, obj in triples:
+        if subject != current:
+            if current is not None:
+                yield flush()
+                props, types = {}, []
+            current = subject
+        if predicate == RDF_TYPE and isinstance(obj, named):
+            types.append(compactor.iri(obj.value))
             continue
-        key, coercion = compactor.key(triple.predicate.value)
-        props.setdefault(key, []).append(compactor.value(triple.object, coercion))
+        key, coercion = compactor.key(predicate)
+        props.setdefault(key, []).append(compactor.value(obj, coercion))
     if current is not None:
         yield flush()
 

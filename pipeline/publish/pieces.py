@@ -85,7 +85,8 @@ the positions, in the piece's sorted triples, of the triples it holds (in order)
 
 
 def piece_texts(triples: Sequence[ox.Triple], graphs: GraphGroups, prefixes: dict,
-                *, first: bool = False) -> dict[str, bytes]:
+                *, first: bool = False, split: Sequence[tuple] | None = None
+                ) -> dict[str, bytes]:
     """The five bodies of one piece (N-Triples and Turtle by pyoxigraph; the Turtle and TriG
     without their prefix lines, which the dump's header has). N-Quads and TriG are put
     together from the triples' N-Triples lines and Turtle, graph by graph, as pyoxigraph
@@ -93,7 +94,8 @@ def piece_texts(triples: Sequence[ox.Triple], graphs: GraphGroups, prefixes: dic
     records name is in thousands of graphs (at 100k records China's 10 triples are 36,829
     quads), so making a pyoxigraph quad of each copy was most of such a shard's cost.
     JSON-LD: one node object per line, each starting with ",\n    " (the description,
-    always the first piece, starts with "\n    ": `first`)."""
+    always the first piece, starts with "\n    ": `first`), from `split` when given (the
+    same triples as (subject's N-Triples form, predicate IRI, object): jsonld.split_nodes)."""
     safe = turtle_prefixes(prefixes)
     nt = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) if triples else b""
     out: dict[str, bytes] = {
@@ -104,7 +106,8 @@ def piece_texts(triples: Sequence[ox.Triple], graphs: GraphGroups, prefixes: dic
         "trig": trig_text(triples, graphs, safe),
     }
     text = io.StringIO()
-    for index, node in enumerate(jsonld.nodes(triples)):
+    for index, node in enumerate(jsonld.nodes(triples) if split is None
+                                 else jsonld.split_nodes(split)):
         text.write("\n    " if first and index == 0 else ",\n    ")
         text.write(jsonld.dump_node_line(node))
     out["jsonld"] = text.getvalue().encode("utf-8")
@@ -167,9 +170,9 @@ def _without_prefixes(data: bytes, prefixes: dict) -> bytes:
 
 
 def write_piece(folder: Path, name: str, triples: Sequence[ox.Triple], graphs: GraphGroups,
-                prefixes: dict) -> PieceInfo:
+                prefixes: dict, split: Sequence[tuple] | None = None) -> PieceInfo:
     """Write the ten files of one piece into `folder` (which must exist)."""
-    for fmt, data in piece_texts(triples, graphs, prefixes).items():
+    for fmt, data in piece_texts(triples, graphs, prefixes, split=split).items():
         (folder / f"{name}.{fmt}").write_bytes(data)
         (folder / f"{name}.{fmt}.gz").write_bytes(gzip_member(data) if data else b"")
     return PieceInfo(str(folder), name, not triples)
@@ -262,14 +265,20 @@ def row_key(row: list[str]) -> bytes:
     `list.sort` orders them): each value in UTF-8 (whose byte order is code point order)
     with NUL escaped as NUL 0x01 and ended by NUL NUL, so that a value sorts before every
     longer value it begins."""
-    return b"".join(v.encode("utf-8").replace(b"\0", b"\0\1") + b"\0\0" for v in row)
+    # (escaped and joined as text, then encoded once: the same bytes, as NUL and 0x01 are
+    # one byte each in UTF-8)
+    return ("\0\0".join([v.replace("\0", "\0\1") for v in row]) + "\0\0").encode("utf-8") \
+        if row else b""
 
 
 def write_rows(path: Path, rows: Iterable[list[str]]) -> None:
     """One table's sorted rows of one shard, each as its sort key and its CSV line."""
-    with path.open("wb") as out:
-        for row in rows:
-            _write_entry(out, row_key(row), csv_line(row))
+    parts = []
+    pack = _LENGTH.pack
+    for row in rows:
+        key, line = row_key(row), csv_line(row)
+        parts += (pack(len(key), len(line)), key, line)
+    path.write_bytes(b"".join(parts))
 
 
 def _write_entry(out, key: bytes, line: bytes) -> None:

@@ -47,7 +47,6 @@ rather than by double-clicking; the metadata files and the README say so.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ import pyoxigraph as ox
 from pipeline.errors import InvalidData, Issue
 from pipeline.publish import describe
 from pipeline.rdf import vocab
+from pipeline.rdf.oxterms import SplitTriple
 from pipeline.read.dataset_meta import DatasetMeta
 
 HCID = str(vocab.HCID)
@@ -349,14 +349,22 @@ def _short(node) -> str:
 def _group(triples: Iterable[ox.Triple]) -> dict[str, Node]:
     """One pass: every subject in the entity namespace, with its objects by predicate (in
     sorted order, so the rows do not depend on the order of the input)."""
+    return _group_split((str(t.subject), t.predicate.value, t.object) for t in triples)
+
+
+def _group_split(triples: Iterable[SplitTriple]) -> dict[str, Node]:
+    """`_group` of (subject's N-Triples form, predicate IRI, object) triples: what the
+    shards have at hand, without reading a pyoxigraph triple's parts (each read makes a
+    new object)."""
     nodes: dict[str, Node] = {}
-    for t in triples:
-        subject = t.subject
-        if isinstance(subject, ox.NamedNode) and subject.value.startswith(HCID):
-            node = nodes.get(subject.value)
+    entity = "<" + HCID
+    for subject, predicate, obj in triples:
+        if subject.startswith(entity):
+            iri = subject[1:-1]
+            node = nodes.get(iri)
             if node is None:
-                node = nodes[subject.value] = Node()
-            node.values.setdefault(t.predicate.value, []).append(t.object)
+                node = nodes[iri] = Node()
+            node.values.setdefault(predicate, []).append(obj)
     for node in nodes.values():
         for values in node.values.values():
             if len(values) > 1:  # (a key is computed even for a list of one)
@@ -373,12 +381,13 @@ def _local(iri: str | None, namespace: str) -> str:
     return iri[len(namespace):] if iri and iri.startswith(namespace) else ""
 
 
-def shard_rows(triples: Iterable[ox.Triple], labels: dict[str, str]
+def shard_rows(triples: Iterable[SplitTriple], labels: dict[str, str]
                ) -> dict[str, list[list[str]]]:
     """The rows of one shard, per table, sorted. In: every triple of the shard's subjects
-    (an entity and its fragments are always in one shard) and the labels of the actors its
-    entities point at (`labels`, IRI -> rdfs:label; those in the shard are read from it)."""
-    return _rows(_group(triples), labels)
+    (an entity and its fragments are always in one shard), each as (subject's N-Triples
+    form, predicate IRI, object), and the labels of the actors its entities point at
+    (`labels`, IRI -> rdfs:label; those in the shard are read from it)."""
+    return _rows(_group_split(triples), labels)
 
 
 def _rows(nodes: dict[str, Node], labels: dict[str, str] | None = None
@@ -466,25 +475,24 @@ def _value(value) -> tuple[str, str]:
 
 # --- writing ---------------------------------------------------------------------------------
 
-class _Line:
-    """A file-like object that keeps what csv.writer writes, for `csv_line`."""
-
-    text = ""
-
-    def write(self, text: str) -> None:
-        self.text = text
-
-
-_LINE = _Line()
-_WRITER = csv.writer(_LINE, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-
-
 def csv_line(row: list[str]) -> bytes:
     """One row as the tables write it, in UTF-8: RFC 4180 quoting where needed, CRLF at the
     end (a quoted value may hold line breaks). The shards encode their rows with it, so the
-    merge copies lines without decoding them."""
-    _WRITER.writerow(row)
-    return _LINE.text.encode("utf-8")
+    merge copies lines without decoding them.
+
+    It writes what `csv.writer(lineterminator="\r\n")` (QUOTE_MINIMAL) writes, which
+    tests/test_tables.py holds it to for any row: a value is quoted when it holds a comma, a
+    double quote, CR or LF, its quotes doubled; a row of one empty value is `""`. The csv
+    module walks every character through its state machine, three times the cost on rows
+    of quotes (~270 characters; ten rows a record)."""
+    if len(row) == 1 and row[0] == "":
+        return b'""\r\n'
+    cells = []
+    for value in row:
+        if '"' in value or "," in value or "\n" in value or "\r" in value:
+            value = '"' + value.replace('"', '""') + '"'
+        cells.append(value)
+    return (",".join(cells) + "\r\n").encode("utf-8")
 
 
 def _write_csv(path: Path, table: Table, lines: Iterable[bytes]) -> None:

@@ -20,6 +20,11 @@ from rdflib import BNode, Literal, URIRef
 
 LIMIT = 50_000
 
+SplitTriple = tuple[str, str, ox.NamedNode | ox.BlankNode | ox.Literal]
+"""A triple as the shards hand it to the tables and the JSON-LD writer: the subject's
+N-Triples form, the predicate's IRI and the object (reading a pyoxigraph triple's parts
+makes new objects every time)."""
+
 
 TYPE_TEXT = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
