@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.errors import IssueList
 from pipeline.read.yamlfile import MAX_FILE_BYTES, load_yaml
@@ -186,3 +189,34 @@ def test_a_remembered_document_is_only_reused_for_the_same_bytes(tmp_path):
         issues = IssueList()
         assert load_yaml(path, tmp_path, issues, remember=True) is None
         assert [i.code for i in issues.items] == ["yaml-syntax"]
+
+
+def _first_line_finding(text: str):
+    """The rule as it reads, line by line (the reference for the whole-text search): the
+    first line with a tab in its indentation (reported before anything else on that line)
+    or an invisible character; lines split on "\\n" only; CR is fine only at a line's end."""
+    import re
+
+    bad_re = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]|\r(?!$)")
+    for number, line in enumerate(text.split("\n"), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            return number, indent.index("\t") + 1, "yaml-tab"
+        bad = bad_re.search(line)
+        if bad:
+            return number, bad.start() + 1, "yaml-control-character"
+    return None
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.text(st.sampled_from(list(" \t\na:-\r\x0b\x85\u2028\x00é")), max_size=30))
+def test_tabs_and_invisible_characters_are_found_where_a_line_by_line_reading_finds_them(text):
+    expected = _first_line_finding(text)
+    with tempfile.TemporaryDirectory() as tmp:
+        _doc, issues = _load(Path(tmp), "k: v\n" + text)
+    found = [(i.line - 1, i.column, i.code) for i in issues
+             if i.code in ("yaml-tab", "yaml-control-character")]
+    if expected is None:
+        assert found == []
+    else:
+        assert found == [(expected[0], expected[1], expected[2])]
