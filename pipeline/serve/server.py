@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -254,6 +255,32 @@ class Site:
         return doc
 
 
+LINGER_SECONDS = 1.0  # how long a refused request's unread body is read and dropped
+LINGER_BYTES = 1 << 20
+
+
+def _linger(sock) -> None:
+    """Close a connection whose request body was not read the way RFC 9112 (9.6) asks: stop
+    sending, then read and drop what the client still sends, for a moment. Closing with
+    unread data makes the kernel reset the connection, and a client still sending its body
+    (a chunked POST, a body after its headers) lost the answer to a broken pipe."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER_SECONDS
+        taken = 0
+        while taken < LINGER_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            data = sock.recv(65536)
+            if not data:
+                break
+            taken += len(data)
+    except OSError:  # (a timeout is one) the socket is closed next in any case
+        pass
+
+
 class Handler(BaseHTTPRequestHandler):
     """One request. Every answer goes through `_answer`, which never raises to the client."""
 
@@ -273,6 +300,13 @@ class Handler(BaseHTTPRequestHandler):
             super().handle_one_request()
         except (ConnectionResetError, BrokenPipeError, TimeoutError):
             self.close_connection = True
+
+    unread_body = False  # set when an answer refuses a request whose body it did not read
+
+    def finish(self) -> None:
+        super().finish()
+        if self.unread_body:
+            _linger(self.connection)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._handle(head=False)
@@ -365,6 +399,7 @@ class Handler(BaseHTTPRequestHandler):
             length = self.headers.get("Content-Length", "")
             if self.headers.get("Transfer-Encoding") or not length.isdigit():
                 self.close_connection = True
+                self.unread_body = True
                 return self._answer(HTTPStatus.LENGTH_REQUIRED, b"Content-Length needed.\n",
                                     text, False)
             if int(length) > MAX_RECONCILE_BODY:
@@ -372,6 +407,7 @@ class Handler(BaseHTTPRequestHandler):
                 # read (and drop) a moderately large body, so that the client, still
                 # sending, gets the 413 rather than a reset connection
                 left = int(length) if int(length) <= 8 * MAX_RECONCILE_BODY else 0
+                self.unread_body = left == 0
                 while left > 0:
                     chunk = self.rfile.read(min(left, 65536))
                     if not chunk:
@@ -382,6 +418,7 @@ class Handler(BaseHTTPRequestHandler):
             ctype = self.headers.get("Content-Type", "application/x-www-form-urlencoded")
             if ctype.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
                 self.close_connection = True
+                self.unread_body = True
                 return self._answer(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                                     b"Send application/x-www-form-urlencoded.\n", text, False)
             body = self.rfile.read(int(length))
