@@ -395,7 +395,6 @@ def _release_triples(shard: Shard, env: ShardEnv, own_keyed: list, links: list,
     # so a copy is one int in a set, never a pyoxigraph quad (pieces.piece_texts)
     position = {key: i for i, key in enumerate(ordered)}
     members: dict[str, set[int]] = {}
-    iri_of: dict[str, str] = {}  # N-Triples form -> graph IRI
     graph_text: dict[str, str] = {}  # graph IRI -> its N-Triples form
     for placements in (placed, ((LINKS_GRAPH, key) for key in link_keys),
                        ((str(ENRICHMENT_GRAPH), key) for key in enrich_keys)):
@@ -403,11 +402,11 @@ def _release_triples(shard: Shard, env: ShardEnv, own_keyed: list, links: list,
             gtext = graph_text.get(graph)
             if gtext is None:  # (pyoxigraph checks the IRI)
                 gtext = graph_text[graph] = str(ox.NamedNode(graph))
-                iri_of[gtext] = graph
                 members[gtext] = set()
             members[gtext].add(position[key])
     graphs = [(gtext, sorted(members[gtext])) for gtext in sorted(members)]
-    sizes = Counter({iri_of[gtext]: len(positions) for gtext, positions in graphs})
+    # (an IRI's N-Triples form is the IRI in <>: rdf/oxterms.py)
+    sizes = Counter({gtext[1:-1]: len(positions) for gtext, positions in graphs})
     return ReleaseTriples(data, graphs, ordered, split, sizes)
 
 

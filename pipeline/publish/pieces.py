@@ -37,6 +37,7 @@ from zlib_ng import gzip_ng
 
 from pipeline.publish import jsonld
 from pipeline.publish.tables import csv_line
+from pipeline.rdf.oxterms import SplitTriple
 
 FORMATS = ("nt", "ttl", "jsonld", "nq", "trig")
 GZIP_LEVEL = 6  # level 9 costs 2.3x the time for files 2-3% smaller
@@ -85,7 +86,7 @@ the positions, in the piece's sorted triples, of the triples it holds (in order)
 
 
 def piece_texts(triples: Sequence[ox.Triple], graphs: GraphGroups, prefixes: dict,
-                *, first: bool = False, split: Sequence[tuple] | None = None
+                *, first: bool = False, split: Sequence[SplitTriple] | None = None
                 ) -> dict[str, bytes]:
     """The five bodies of one piece (N-Triples and Turtle by pyoxigraph; the Turtle and TriG
     without their prefix lines, which the dump's header has). N-Quads and TriG are put
@@ -170,7 +171,7 @@ def _without_prefixes(data: bytes, prefixes: dict) -> bytes:
 
 
 def write_piece(folder: Path, name: str, triples: Sequence[ox.Triple], graphs: GraphGroups,
-                prefixes: dict, split: Sequence[tuple] | None = None) -> PieceInfo:
+                prefixes: dict, split: Sequence[SplitTriple] | None = None) -> PieceInfo:
     """Write the ten files of one piece into `folder` (which must exist)."""
     for fmt, data in piece_texts(triples, graphs, prefixes, split=split).items():
         (folder / f"{name}.{fmt}").write_bytes(data)
