@@ -306,6 +306,30 @@ def test_rows_files_merge_into_the_csv_of_all_rows_sorted(tmp_path_factory, runs
         pieces.MERGE_FAN_IN, pieces.ROWS_BLOCK = original
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 300), max_size=120), min_size=1, max_size=6),
+       st.sampled_from([16, 256, 1 << 16]))
+def test_long_runs_that_interleave_in_parts_merge_in_order(tmp_path_factory, runs, block):
+    """Rows files whose ranges of keys overlap in parts, touch or do not meet at all (the
+    merge hands over whole stretches of a block at once): the merged lines are all rows
+    sorted together, duplicates included."""
+    from pipeline.publish import pieces
+
+    folder = tmp_path_factory.mktemp("rows")
+    paths = []
+    for n, run in enumerate(runs):
+        paths.append(folder / f"{n}.rows")
+        pieces.write_rows(paths[-1], sorted([f"{v:03d}", "x" * (v % 7)] for v in run))
+    rows = sorted([f"{v:03d}", "x" * (v % 7)] for run in runs for v in run)
+    original = pieces.ROWS_BLOCK
+    pieces.ROWS_BLOCK = block
+    try:
+        merged = b"".join(pieces.merged_rows(paths)).decode("utf-8")
+    finally:
+        pieces.ROWS_BLOCK = original
+    assert merged == "".join(f"{key},{pad}\r\n" for key, pad in rows)
+
+
 @pytest.mark.parametrize("cut", [1, 5, 9, -1])
 def test_a_truncated_rows_file_is_refused(tmp_path, monkeypatch, cut):
     """A rows file cut short (in an entry's length header, its key or its line) is an
@@ -318,4 +342,4 @@ def test_a_truncated_rows_file_is_refused(tmp_path, monkeypatch, cut):
     raw = path.read_bytes()
     path.write_bytes(raw[:len(raw) // 2 + cut] if cut > 0 else raw[:cut])
     with pytest.raises(ValueError, match="truncated rows file"):
-        list(pieces._read_rows(path))
+        list(pieces._read_blocks(path))
