@@ -5,7 +5,7 @@ Out: `output/` replaced as a whole by the new release, or left exactly as it was
      anything fails (invalid data, a serialiser error, Ctrl-C).
 
 Entry function: `build_release(root, out_dir)`. Stages, each its own module, data flowing
-down: read (pipeline/read/project.py: sources, records, checks) -> shards (pipeline/shards.py:
+down: read (pipeline/read/project.py: sources, records, checks) -> shards (pipeline/shards/:
 each shard mapped once, validated with pipeline/check/shacl.py, written as pieces, in parallel,
 unchanged shards from the cache) -> publish (pipeline/publish/release.py: the dumps assembled from
 the pieces, description, tables, checksums) -> site. The release is written into a
@@ -74,7 +74,7 @@ def build_release(root: Path, out_dir: Path | None = None, *,
     as previews and tests, are not releases). `previous`: the previous release (directory or
     dump); the release then gets a CHANGES file. `site`: also write the static web site
     into `site/` (pipeline/site; its checksums in site/SHA256SUMS). `executor`, `jobs`,
-    `scheduler`: where shards run (pipeline/shards.py). `cache`: keep shard pieces in
+    `scheduler`: where shards run (pipeline/shards/). `cache`: keep shard pieces in
     .cache/shards/ and reuse those whose inputs did not change (else a temporary folder).
     `timings`: filled with the seconds of each stage.
     """

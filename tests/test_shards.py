@@ -1,4 +1,4 @@
-"""The sharded build (pipeline/shards.py, pipeline/publish/pieces.py): the same release
+"""The sharded build (pipeline/shards/, pipeline/publish/pieces.py): the same release
 whichever way it is built: in one process, in a pool of processes, through Dask,
 incrementally from the cache after a change, or after the cache was corrupted; and the same
 data as the whole-dataset reference path (one mapping of everything, `publish.assign_graphs`)."""
@@ -63,7 +63,7 @@ def test_parallel_build_equals_serial(worker_shards, corpus, clean_release, tmp_
     """Two worker processes give the same bytes as one process, also when fresh workers
     are forked after every shard (pipeline/parallel.py, `per_worker`)."""
     if worker_shards is not None:
-        monkeypatch.setattr(shards, "WORKER_SHARDS", worker_shards)
+        monkeypatch.setattr(shards.run, "WORKER_SHARDS", worker_shards)
     project = copy_project(corpus, tmp_path)
     out = build_release(project, tmp_path / "out", register=False, site=False,
                         executor="processes", jobs=2, cache=False)
@@ -300,7 +300,7 @@ def test_records_in_many_graphs_are_cut_into_shards_of_their_own(corpus, clean_r
     project = load_project(corpus)
     graphs = entity_graphs(project)
     by_count = [s for s in plan_shards(project) if s.kind == "records"]
-    monkeypatch.setattr(shard_module, "SHARD_COPIES", 25)
+    monkeypatch.setattr(shard_module.plan, "SHARD_COPIES", 25)
     weighed = [s for s in plan_shards(project, graphs=graphs) if s.kind == "records"]
 
     def weight(rid: str) -> int:
@@ -350,7 +350,7 @@ def test_records_in_many_graphs_are_cut_into_shards_of_their_own(corpus, clean_r
 def test_chunks_are_greedy_runs_within_both_bounds(weights, size, budget):
     """`_chunks`: the ids in order, each run at most `size` long and within `budget` unless
     it is one id, and no run could have taken the next run's first id."""
-    from pipeline.shards import _chunks
+    from pipeline.shards.plan import _chunks
 
     ids = [f"r{i}" for i in range(len(weights))]
     weight = dict(zip(ids, weights, strict=True)).__getitem__
@@ -372,7 +372,7 @@ def test_a_shard_another_build_just_stored_is_reused(corpus, clean_release, tmp_
     project = copy_project(corpus, tmp_path)
     build_release(project, tmp_path / "a", register=False, site=False, executor="serial")
     before = {p: p.stat().st_mtime_ns for p in (project / CACHE_DIR).glob("*/*/MANIFEST")}
-    real = shard_module._load_cached
+    real = shard_module.cache.load_cached
     looked: set = set()
 
     def first_miss(cache, key):  # the look-up misses once; the entry is there all the same
@@ -381,7 +381,7 @@ def test_a_shard_another_build_just_stored_is_reused(corpus, clean_release, tmp_
             return None
         return real(cache, key)
 
-    monkeypatch.setattr(shard_module, "_load_cached", first_miss)
+    monkeypatch.setattr(shard_module.cache, "load_cached", first_miss)
     out = build_release(project, tmp_path / "b", register=False, site=False, executor="serial")
     assert tree_digest(out) == tree_digest(clean_release)
     assert looked and {p: p.stat().st_mtime_ns for p in before} == before  # kept, not rewritten

@@ -1,7 +1,7 @@
 """Stage `shacl`: mapped triples + SHACL shapes -> located findings, shard by shard.
 
 In:  the loaded project (records with positions, sources), the shapes (shapes/*.ttl), and
-     for each shard the triples of its records (mapped once, by pipeline/shards.py).
+     for each shard the triples of its records (mapped once, by pipeline/shards/).
 Out: `ShaclResult`s, each translated to a file:line:field `Issue` with a fix.
 
 Entry: `ShaclRun(project, shapes, issues).validate_triples(triples, owned)`.

@@ -134,7 +134,7 @@ def _check_project(root: Path, *, strict: bool, write: bool, cache: Path | None,
                    engine: str | None, executor: str, jobs: int | None,
                    scheduler: str | None, record_cache: Path | None
                    ) -> tuple[ValidationReport, list]:
-    """Read, check, map and validate the project shard by shard (pipeline/shards.py).
+    """Read, check, map and validate the project shard by shard (pipeline/shards/).
 
     Returns the report and every shard's output; with `write`, each shard's pieces of the
     release are written into `cache` (the build assembles the dumps from them); with

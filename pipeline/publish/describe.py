@@ -356,7 +356,7 @@ class DataStats:
     """What the description says about the data, gathered piece by piece and merged: VoID
     counts and partitions, example resources and the period the data covers.
 
-    Every subject's triples are in one piece (pipeline/shards.py), so per-class instance
+    Every subject's triples are in one piece (pipeline/shards/), so per-class instance
     counts add up; distinct subjects and objects are merged as sets of digests."""
 
     uri_space: str

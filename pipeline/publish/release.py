@@ -369,7 +369,7 @@ MEDIA_TYPES = {".ttl": "text/turtle", ".rq": "application/sparql-query",
 def publish_release(project, outputs: list, out_dir: Path,
                     previous: Path | None = None, timings: dict | None = None) -> list[Path]:
     """Everything a release holds, written into `out_dir` (a staging directory), from the
-    shards' outputs (pipeline/shards.py): their statistics, merged, make the description;
+    shards' outputs (pipeline/shards/): their statistics, merged, make the description;
     their pieces, concatenated after it, make the dumps (pipeline/publish/pieces.py)."""
     import time
 
