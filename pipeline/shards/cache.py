@@ -43,6 +43,7 @@ def cache_key(shard: Shard, env: ShardEnv) -> str:
     pointed: set[str] = set()
     cited: set[str] = set()
     lines = []
+    memo = env.key_parts
     for rid in shard.ids:
         if rid in records.records:  # (its facts: nothing is unpacked)
             facts = records.facts(rid)
@@ -50,33 +51,39 @@ def cache_key(shard: Shard, env: ShardEnv) -> str:
             cited.update(facts.evidence_sources)
         elif rid in sources:
             cited.add(rid)
+        graphs = env.entity_graphs.get(HCID + rid)
+        if graphs:  # (one frozenset per distinct set of graphs: each sorted once)
+            graphs = memo.get(graphs) or memo.setdefault(graphs, tuple(sorted(graphs)))
+        links = run.links_of(rid)
+        labels = env.enrichment.get(rid)
         # one NUL-separated line per record: ids, graph IRIs and repr()s of triples hold no
         # NUL (repr escapes it), and the section names are none of them
         lines.append("\0".join((
             "status", rid, "1" if rid in run._bad else "0",
-            "graphs", *sorted(env.entity_graphs.get(HCID + rid, ())),
-            "links", *sorted(t.__repr__() for t in run.links_of(rid)),
-            "labels", *sorted(t.__repr__() for t in env.enrichment.get(rid, [])))))
+            "graphs", *(graphs or ()),
+            "links", *(sorted(map(repr, links)) if links else ()),
+            "labels", *(sorted(map(repr, labels)) if labels else ()))))
     put("\n".join(lines))
-    # each part as `put` would hash it (length first), kept so: one update for them all
-    memo = env.key_parts
-    parts = []
+    # what the key says of each node pointed at and each source cited, as the sha256 of
+    # its parts, worked out once: an actor's part holds its stubs, and hashing the parts
+    # themselves again for every shard that names it was most of the time this took
+    digests = []
     for target in sorted(pointed):
-        part = memo.get(("points-at", target))
-        if part is None:  # (shards point at the same actors: each described once)
-            part = memo["points-at", target] = _encoded(_encoded(
+        digest = memo.get(("points-at", target))
+        if digest is None:  # (shards point at the same actors: each described once)
+            digest = memo["points-at", target] = hashlib.sha256(_encoded(
                 "points-at", target, target in run._known, target in run._bad,
                 target in run.project.records.failed, run.labels.get(HCID + target, ""),
-                *sorted(repr(t) for t in run.stubs.get(entity_iri(target), ()))))
-        parts.append(part)
+                *sorted(repr(t) for t in run.stubs.get(entity_iri(target), ())))).digest()
+        digests.append(digest)
     for sid in sorted(cited):
-        part = memo.get(("cites", sid))
-        if part is None:
+        digest = memo.get(("cites", sid))
+        if digest is None:
             source = sources.get(sid)
-            part = memo["cites", sid] = _encoded(_encoded(
-                "cites", sid, _source_entry(source) if source else ""))
-        parts.append(part)
-    h.update(b"".join(parts))
+            digest = memo["cites", sid] = hashlib.sha256(_encoded(
+                "cites", sid, _source_entry(source) if source else "")).digest()
+        digests.append(digest)
+    h.update(b"".join(digests))  # (each 32 bytes long)
     if shard.kind == "reference":
         put("labels", *sorted(repr(t) for t in env.enrichment.get("", [])))
     return h.hexdigest()

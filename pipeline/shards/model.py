@@ -55,7 +55,8 @@ class ShardEnv:
     prefixes: dict
     digest: str                      # code, shapes, ontology
     # what the cache keys of shards say about a node they point at or a source they cite,
-    # worked out once (the same for every shard once the run is prepared)
+    # worked out once (the same for every shard once the run is prepared), and each
+    # distinct set of graphs sorted
     key_parts: dict = field(default_factory=dict, repr=False, compare=False)
     # shard key -> its cache key, for the shards `run_shards` looked up and did not find
     missing: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
