@@ -183,6 +183,49 @@ def test_other_methods_are_refused(port, method):
     assert status == 405 and headers.get("allow") == "GET, HEAD"
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT"])
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_a_body_the_server_does_not_read_is_not_taken_for_a_request(port, method, framing):
+    """A request inside the body of one the server answers without reading its body (GET,
+    HEAD, a refused method) is not answered: the connection ends after the one answer,
+    which says `Connection: close`. Kept open, the server read the body's bytes as the
+    next request on the connection and answered it too."""
+    import socket
+
+    inner = f"GET /id/{LIVE} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    if framing == "length":
+        head, body = f"Content-Length: {len(inner)}\r\n".encode(), inner
+    else:
+        head = b"Transfer-Encoding: chunked\r\n"
+        body = b"%x\r\n" % len(inner) + inner + b"\r\n0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"{method} /doc/{LIVE}.ttl HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+                     + head + b"\r\n" + body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    statuses = [line for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.")]
+    assert len(statuses) == 1, statuses
+    headers = answer.split(b"\r\n\r\n", 1)[0].lower().split(b"\r\n")
+    assert b"connection: close" in headers
+
+
+def test_a_request_without_a_body_keeps_its_connection(port):
+    """Two GETs on one connection (no body, `Content-Length: 0` on the first) are both
+    answered, neither saying `Connection: close`: keep-alive is untouched."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for headers in ({"Content-Length": "0"}, {}):
+            conn.request("GET", f"/doc/{LIVE}.ttl", headers=headers)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200 and response.getheader("Connection") is None
+    finally:
+        conn.close()
+
+
 def test_serve_without_a_site_is_a_clean_error(tmp_path):
     """A release built with --no-site (or any directory) gives exit 2 and the next step,
     not a traceback."""

@@ -315,6 +315,7 @@ class Handler(BaseHTTPRequestHandler):
         self._handle(head=True)
 
     def _refuse(self) -> None:
+        self._body_not_read()
         self._answer(HTTPStatus.METHOD_NOT_ALLOWED, b"Only GET and HEAD.\n",
                      "text/plain; charset=utf-8", head=False, extra={"Allow": "GET, HEAD"})
 
@@ -340,7 +341,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         super().log_message("%s", terminal_safe(format % args))
 
+    def _body_not_read(self) -> None:
+        """A request this server answers without reading its body (GET, HEAD, a refused
+        method) but that has one: the connection is closed after the answer, lingering
+        (`_linger`). Kept open, the body's bytes were read as the next request on it (a
+        request inside a body was answered as if the client had sent it)."""
+        length = (self.headers.get("Content-Length") or "").strip()
+        if self.headers.get("Transfer-Encoding") or length not in ("", "0"):
+            self.close_connection = True
+            self.unread_body = True
+
     def _handle(self, head: bool) -> None:
+        self._body_not_read()
         try:
             self._route(head)
         except (BrokenPipeError, ConnectionResetError):
@@ -504,7 +516,8 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, status: int, body: bytes, ctype: str | None, head: bool,
                 extra: dict | None = None, lines: bytes = b"") -> None:
         """Status line, Server, Date, Content-Type, the `extra` headers and the ready-made
-        header `lines`, Content-Length (not on a 304), X-Content-Type-Options, then the body
+        header `lines`, Connection: close (when the connection ends after this answer),
+        Content-Length (not on a 304), X-Content-Type-Options, then the body
         (not for HEAD or 304): the bytes `send_response`/`send_header`/`end_headers` would
         write, built at once and sent in one write (a large body in a second one)."""
         code = int(status)
@@ -521,6 +534,8 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in (extra or {}).items():
             parts.append(f"{name}: {value}\r\n".encode("latin-1"))
         parts.append(lines)
+        if self.close_connection:  # (RFC 9112, 9.6: say so before closing)
+            parts.append(b"Connection: close\r\n")
         if code != HTTPStatus.NOT_MODIFIED:
             parts.append(b"Content-Length: %d\r\n" % len(body))
         parts.append(NOSNIFF_END)
