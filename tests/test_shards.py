@@ -108,8 +108,10 @@ def test_corrupt_cache_is_rebuilt_not_trusted(corpus, clean_release, tmp_path):
     build_release(project, tmp_path / "a", register=False, site=False)
     entries = sorted(p for p in (project / CACHE_DIR).glob("*/*") if p.is_dir())
     assert len(entries) >= 4
-    piece = entries[0] / "piece.nt"
-    piece.write_bytes(piece.read_bytes().replace(b"<", b"<x", 1) or b"junk")
+    piece = entries[0] / "piece.nt.gz"  # (a changed byte in the compressed data)
+    data = bytearray(piece.read_bytes() or b"junk")
+    data[len(data) // 2] ^= 0xFF
+    piece.write_bytes(bytes(data))
     (entries[1] / "piece.ttl.gz").write_bytes(b"")
     (entries[2] / "output.pickle").write_bytes(b"\x80\x05garbage")
     (entries[3] / "MANIFEST").unlink()

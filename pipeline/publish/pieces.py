@@ -4,10 +4,11 @@ assembled from those shares.
 In:  one shard's data triples (pyoxigraph, de-duplicated and sorted) and its named graphs
      (`GraphGroups`: which of those triples each holds), or, for
      assembly, the ordered list of pieces and the description's triples.
-Out: `write_piece(...)` writes the piece: `<name>.nt`, `.ttl`, `.jsonld`, `.nq`, `.trig` (the
-     body of each format: no prefixes, no JSON-LD envelope) and each as a gzip member
-     (`<name>.nt.gz`, ...). `assemble_dumps(...)` writes healthcoop.{nt,ttl,jsonld,nq,trig}
-     and their .gz by concatenating a header, the description and the pieces in order.
+Out: `write_piece(...)` writes the piece: the body of each format (no prefixes, no JSON-LD
+     envelope) as one gzip member, `<name>.nt.gz`, `.ttl.gz`, `.jsonld.gz`, `.nq.gz`,
+     `.trig.gz`. `assemble_dumps(...)` writes healthcoop.{nt,ttl,jsonld,nq,trig}.gz by
+     concatenating a header, the description and the pieces' members in order, and
+     healthcoop.{nt,...} by the same with each member decompressed on the way.
      A shard's table rows (publish/tables.py) sit beside its piece (`write_rows`: each
      row's sort key and CSV line); the tables are written from `merged_rows`, every
      shard's lines merged in order by key, without decoding a row.
@@ -16,6 +17,10 @@ Why pieces: every subject's triples are in exactly one piece (a record's entity 
 fragments are in its shard), so concatenation never repeats or splits a subject, and a
 piece that did not change is reused from the cache byte for byte, its gzip member too: a
 gzip file may hold several members (RFC 1952, section 2.2), which every gzip reader joins.
+A piece is kept only compressed: its plain bytes were nine tenths of the cache (32 GB at a
+million records, more than this machine's page cache, so writing them and reading them back
+for the dumps went to the disk), and zlib-ng inflates them for the plain dumps at about
+3 GB/s (a ninth of what deflating them cost).
 The dumps are deterministic: pieces come in shard order and each is sorted.
 """
 
@@ -35,8 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from zlib_ng import gzip_ng
+from zlib_ng import gzip_ng, zlib_ng
 
+from pipeline.errors import EnvironmentProblem
 from pipeline.publish import jsonld
 from pipeline.publish.tables import csv_line
 from pipeline.rdf.oxterms import SplitTriple
@@ -174,9 +180,9 @@ def _without_prefixes(data: bytes, prefixes: dict) -> bytes:
 
 def write_piece(folder: Path, name: str, triples: Sequence[ox.Triple], graphs: GraphGroups,
                 prefixes: dict, split: Sequence[SplitTriple] | None = None) -> PieceInfo:
-    """Write the ten files of one piece into `folder` (which must exist)."""
+    """Write the five files of one piece into `folder` (which must exist): each format's
+    body as a gzip member (an empty body as an empty file)."""
     for fmt, data in piece_texts(triples, graphs, prefixes, split=split).items():
-        (folder / f"{name}.{fmt}").write_bytes(data)
         (folder / f"{name}.{fmt}.gz").write_bytes(gzip_member(data) if data else b"")
     return PieceInfo(str(folder), name, not triples)
 
@@ -186,7 +192,9 @@ def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple], description_
     """healthcoop.{nt,ttl,jsonld,nq,trig} and .gz in `out_dir`: header, the description,
     then every piece in the order given (the description's triples, sorted, in the graph
     `description_graph`, an IRI). Returns each written file's size and sha256,
-    worked out from the bytes as they are written (a dump is not read back to hash it)."""
+    worked out from the bytes as they are written (a dump is not read back to hash it).
+    Both a dump and its .gz are made from the pieces' gzip members: the .gz by copying
+    them, the dump by inflating them."""
     pieces = [p for p in pieces if not p.empty]
     in_graph = [(f"<{description_graph}>", range(len(description)))] if description else []
     body = piece_texts(description, in_graph, prefixes, first=True)
@@ -206,19 +214,22 @@ def assemble_dumps(out_dir: Path, description: Sequence[ox.Triple], description_
             target = path.with_name(path.name + ".gz") if gz else path
             head = gzip_member(heads[fmt]) if gz else heads[fmt]
             tail = (gzip_member(tails[fmt]) if gz else tails[fmt]) if fmt in tails else b""
-            jobs.append((target, head, [p.path(fmt, gz) for p in pieces], tail))
-    # the ten dumps at once, one per core: copying and sha256 release the interpreter lock;
-    # the largest first, so that the last to finish is a small one (N-Quads and N-Triples
-    # are two thirds of the bytes: a large one started last would run on alone)
-    jobs.sort(key=lambda job: -sum(os.stat(p).st_size for p in job[2]))
+            jobs.append((target, head, [p.path(fmt, gz=True) for p in pieces], tail,
+                         not gz))
+    # the ten dumps at once, one per core: copying, inflating and sha256 release the
+    # interpreter lock; the largest first (a plain dump's bytes are about 8 times its
+    # members'), so that the last to finish is a small one (N-Quads and N-Triples are two
+    # thirds of the bytes: a large one started last would run on alone)
+    jobs.sort(key=lambda job: -sum(os.stat(p).st_size for p in job[2]) * (8 if job[4] else 1))
     with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
         done = [pool.submit(_concatenate, *job) for job in jobs]
         return {job[0]: future.result() for job, future in zip(jobs, done, strict=True)}
 
 
-def _concatenate(target: Path, head: bytes, files: list[Path], tail: bytes
-                 ) -> tuple[int, str]:
-    """Write `head`, the files' bytes and `tail` into `target`; its size and sha256.
+def _concatenate(target: Path, head: bytes, files: list[Path], tail: bytes,
+                 inflate: bool = False) -> tuple[int, str]:
+    """Write `head`, the files' bytes (with `inflate`, each file's one gzip member
+    decompressed) and `tail` into `target`; its size and sha256.
 
     Each piece is mapped and written and hashed from the mapping, unbuffered: no copy of
     its bytes is made in this process (reading each block as a new bytes object and writing
@@ -232,14 +243,47 @@ def _concatenate(target: Path, head: bytes, files: list[Path], tail: bytes
                 if not os.fstat(part.fileno()).st_size:  # (an empty file cannot be mapped)
                     continue
                 with mmap.mmap(part.fileno(), 0, access=mmap.ACCESS_READ) as block:
-                    _write_all(out, block)
-                    digest.update(block)
-                    size += len(block)
+                    for data in _inflated(block, path) if inflate else (block,):
+                        _write_all(out, data)
+                        digest.update(data)
+                        size += len(data)
         if tail:
             _write_all(out, tail)
             digest.update(tail)
             size += len(tail)
     return size, digest.hexdigest()
+
+
+INFLATE_INPUT = 1 << 16  # compressed bytes inflated at a time (about 1.5 MB out here)
+
+
+def _inflated(member, path: Path) -> Iterator[bytes]:
+    """The decompressed bytes of `member` (a mapped file that must be one gzip member), in
+    blocks: the input is fed a slice at a time, so that no block is larger than a slice's
+    worth (zlib's `max_length` would instead copy the rest of the input again each time)."""
+    inflater = zlib_ng.decompressobj(31)  # (31: a gzip header and trailer)
+    fed = 0
+    try:
+        while fed < len(member) and not inflater.eof:
+            chunk = member[fed:fed + INFLATE_INPUT]
+            fed += len(chunk)
+            data = inflater.decompress(chunk)
+            if data:
+                yield data
+        data = inflater.flush()
+        if data:
+            yield data
+    except zlib_ng.error as err:
+        raise _damaged(path, str(err)) from err
+    if not inflater.eof or inflater.unused_data or fed < len(member):
+        raise _damaged(path, "not one complete gzip member")
+
+
+def _damaged(path: Path, why: str) -> EnvironmentProblem:
+    return EnvironmentProblem(
+        f"the cached piece {path} changed while the build read it ({why})",
+        fix="Run the build again (the damaged entry fails its manifest and is rebuilt), "
+            "or build with --no-cache.")
 
 
 def _write_all(out, data) -> None:

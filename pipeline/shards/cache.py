@@ -22,8 +22,8 @@ from pipeline.shards.triples import ReleaseTriples
 
 CACHE_DIR = Path(".cache/shards")
 # 2: with table rows; 3: rows as key + CSV; 4: files checked by XXH3-128, not sha256;
-# 5: distinct subjects and objects as arrays of digests
-CACHE_FORMAT = "healthcoop-shard-cache 5"
+# 5: distinct subjects and objects as arrays of digests; 6: pieces only gzip-compressed
+CACHE_FORMAT = "healthcoop-shard-cache 6"
 # the libraries that write a piece's bytes: terms (rdflib), serialisations (pyoxigraph),
 # JSON (orjson) and gzip members (zlib-ng); another version may write other bytes
 WRITERS = ("rdflib", "pyoxigraph", "orjson", "zlib-ng")
